@@ -1,0 +1,82 @@
+"""The ``envkit`` command: a thin layer over the library, one module per command.
+
+Every :class:`~envkit.errors.EnvkitError` becomes a message on stderr and exit status 2;
+Ctrl-C exits 130. Commands are imported only when they run, so ``envkit --help`` starts
+fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from typing import Any
+
+import click
+
+from ..__about__ import __version__
+from ..errors import EnvkitError
+
+__all__ = ["main"]
+
+#: command name -> (module, attribute, one-line help shown by ``envkit --help``)
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "show": ("envkit.cli.show", "show", "Read a declaration and show what it means."),
+}
+
+EPILOG = """\b
+Examples:
+  envkit show requirements.txt               a table of every requirement
+  envkit show requirements.txt --json        the same as JSON, for tools
+  envkit show environment.yml --from conda   name the format when it is ambiguous
+
+Exit status: 0 success, 1 a difference or loss was found, 2 bad input or usage.
+"""
+
+
+class _LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        entry = COMMANDS.get(cmd_name)
+        if entry is None:
+            return None
+        module = importlib.import_module(entry[0])
+        command: click.Command = getattr(module, entry[1])
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, COMMANDS[name][2]) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except EnvkitError as exc:
+            click.echo(f"envkit: error: {exc}", err=True)
+            ctx.exit(2)
+        except KeyboardInterrupt:
+            click.echo("envkit: interrupted", err=True)
+            ctx.exit(130)
+
+
+@click.group(cls=_LazyGroup, epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", "-V", prog_name="envkit", message="%(prog)s %(version)s")
+def cli() -> None:
+    """envkit: turn one Python environment declaration into every other one, and prove
+    they are the same.
+
+    Reads requirements.txt (pip's whole grammar) and shows the canonical model of it.
+    """
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``envkit`` console script."""
+    try:
+        cli.main(args=argv, prog_name="envkit", standalone_mode=True)
+    except BrokenPipeError:  # ``envkit show ... | head``
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(0)

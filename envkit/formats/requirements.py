@@ -1,0 +1,964 @@
+"""pip's requirements-file format: the whole grammar, read and written.
+
+Grammar, as pip 26 reads it (after the preprocessing in :mod:`._lines`)::
+
+    line        := requirement [req-option ...] | option-line
+    requirement := url [";" " " marker]            (http, https, file, ftp, VCS schemes)
+                 | path ["[" extras "]"] [";" marker]   (looks like a path, or an archive)
+                 | pep508                          (name[extras] spec ; marker, name @ url)
+    req-option  := --hash=ALGO:DIGEST | -C/--config-settings KEY=VAL | --global-option OPT
+    option-line := (-r/--requirement F | -c/--constraint F | -e/--editable X
+                   | -i/--index-url URL | --extra-index-url URL | --no-index
+                   | -f/--find-links X | --trusted-host H | --pre | --prefer-binary
+                   | --require-hashes | --no-require-hashes | --no-binary V | --only-binary V
+                   | --all-releases V | --only-final V | --use-feature F) ...
+
+Requirement text runs up to the first whitespace-separated word that starts with ``-``;
+the rest is split like a shell line (quotes, backslashes) and read like pip's option
+parser (``--opt=value`` or ``--opt value``, unique prefixes of long options).
+
+Where pip silently ignores something (a file-wide option on a requirement line, a second
+``-r`` on one line, words left after options), envkit follows pip and says so in a
+warning. Where pip fails, envkit raises a :class:`~envkit.errors.ParseError` with the
+line, column and a caret. Two deliberate differences: any whitespace (a tab too)
+separates a requirement from its options, and ``${VAR}`` references are kept, not
+expanded, unless the caller passes ``environ``.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import shlex
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Literal, Optional
+from urllib.parse import unquote, urljoin, urlsplit
+
+from packaging.markers import InvalidMarker, Marker
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
+
+from ..errors import EnvkitError, ParseError
+from ..model import VAR_RE, Dependency, Diagnostic, Environment, Origin, PipOptions, Source
+from ._base import Loss, Opener, Rendered
+from ._lines import LogicalLine, Token, decode, logical_lines, split_words
+
+__all__ = ["FILENAMES", "NAME", "detect", "dumps", "loads", "loads_bytes"]
+
+NAME = "requirements"
+FILENAMES = ("requirements.txt", "constraints.txt")
+
+#: Schemes pip treats as URLs (``pip._internal.vcs.is_url``).
+VCS_SCHEMES = frozenset(
+    f"{vc}+{proto}"
+    for vc, protos in {
+        "bzr": ("http", "https", "ssh", "sftp", "ftp", "lp", "file"),
+        "git": ("http", "https", "ssh", "git", "file"),
+        "hg": ("file", "http", "https", "ssh", "static-http"),
+        "svn": ("ssh", "http", "https", "svn", "file"),
+    }.items()
+    for proto in protos
+)
+URL_SCHEMES = frozenset({"http", "https", "file", "ftp"}) | VCS_SCHEMES
+ARCHIVE_EXTENSIONS = (
+    ".zip",
+    ".whl",
+    ".tar.bz2",
+    ".tbz",
+    ".tar.gz",
+    ".tgz",
+    ".tar",
+    ".tar.xz",
+    ".txz",
+    ".tlz",
+    ".tar.lz",
+    ".tar.lzma",
+)
+STRONG_HASHES = ("sha256", "sha384", "sha512")
+FEATURES = (
+    "fast-deps",
+    "inprocess-build-deps",
+    "venv-isolation",
+    "truststore",
+    "no-binary-enable-wheel-cache",
+    "build-constraint",
+)
+
+_SCHEME_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
+_EGG_RE = re.compile(r"[#&]egg=([^&]*)")
+_PROJECT_NAME_RE = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
+_EXTRAS_RE = re.compile(r"^(.+)(\[[^\]]+\])$")
+_MAX_FILES = 1000
+_PRAGMA_RE = re.compile(r"^#[ \t]*requires-python:(?P<spec>[^\n]*)$", re.MULTILINE)
+
+Scope = Literal["file", "req", "include", "editable"]
+
+
+@dataclass(frozen=True)
+class _Option:
+    names: tuple[str, ...]
+    dest: str
+    scope: Scope
+    takes_value: bool = True
+
+    @property
+    def label(self) -> str:
+        return self.names[-1] if self.names[-1].startswith("--") else self.names[0]
+
+
+_OPTIONS = (
+    _Option(("-i", "--index-url", "--pypi-url"), "index_url", "file"),
+    _Option(("--extra-index-url",), "extra_index_url", "file"),
+    _Option(("--no-index",), "no_index", "file", False),
+    _Option(("-c", "--constraint"), "constraint", "include"),
+    _Option(("-r", "--requirement"), "requirement", "include"),
+    _Option(("-e", "--editable"), "editable", "editable"),
+    _Option(("-f", "--find-links"), "find_links", "file"),
+    _Option(("--no-binary",), "no_binary", "file"),
+    _Option(("--only-binary",), "only_binary", "file"),
+    _Option(("--prefer-binary",), "prefer_binary", "file", False),
+    _Option(("--require-hashes",), "require_hashes", "file", False),
+    _Option(("--no-require-hashes",), "no_require_hashes", "file", False),
+    _Option(("--pre",), "pre", "file", False),
+    _Option(("--all-releases",), "all_releases", "file"),
+    _Option(("--only-final",), "only_final", "file"),
+    _Option(("--trusted-host",), "trusted_host", "file"),
+    _Option(("--use-feature",), "use_feature", "file"),
+    _Option(("--hash",), "hash", "req"),
+    _Option(("-C", "--config-settings"), "config_settings", "req"),
+    _Option(("--global-option",), "global_option", "req"),
+)
+_LONG = {name: opt for opt in _OPTIONS for name in opt.names if name.startswith("--")}
+_SHORT = {name: opt for opt in _OPTIONS for name in opt.names if not name.startswith("--")}
+
+
+@dataclass(frozen=True)
+class _Given:
+    """One option as given on a line: which, its value, where."""
+
+    option: _Option
+    value: Optional[str]
+    token: Token  # the whole option, value included
+    at: Token  # the value alone (the option itself for a flag)
+
+
+# ---------------------------------------------------------------------------------------
+# Public API
+
+
+def detect(path: str | None, text: str) -> bool:
+    """True when ``path`` ends in ``.txt`` or ``.in`` (pip-tools' input files).
+
+    Content alone is no evidence: almost any text is a valid requirements file, and no
+    other format envkit knows uses these suffixes.
+    """
+    if path is None:
+        return False
+    return path.lower().endswith((".txt", ".in"))
+
+
+def loads(
+    text: str,
+    path: str = "requirements.txt",
+    *,
+    opener: Opener | None = None,
+    environ: Mapping[str, str] | None = None,
+    constraint: bool = False,
+) -> Environment:
+    """Read requirements-file ``text`` (its name ``path``) into an :class:`Environment`.
+
+    Includes (``-r``/``-c``) are read through ``opener`` and expanded in place; without
+    an opener an include is an error. ``environ``, when given, expands ``${VAR}``
+    references as pip does (an unset variable is left as it is, with a warning).
+    """
+    reader = _Reader(opener, environ)
+    reader.read_text(text, path, constraint, ())
+    return reader.environment()
+
+
+def loads_bytes(
+    data: bytes,
+    path: str = "requirements.txt",
+    *,
+    opener: Opener | None = None,
+    environ: Mapping[str, str] | None = None,
+    constraint: bool = False,
+) -> Environment:
+    """Like :func:`loads`, from undecoded bytes (BOM, PEP 263 coding line, UTF-16...)."""
+    reader = _Reader(opener, environ)
+    reader.read_text(decode(data, path), path, constraint, ())
+    return reader.environment()
+
+
+# ---------------------------------------------------------------------------------------
+# Reading
+
+
+@dataclass
+class _State:
+    requirements: list[Dependency] = field(default_factory=list)
+    sources: list[Source] = field(default_factory=list)
+    notes: list[Diagnostic] = field(default_factory=list)
+    python: Optional[SpecifierSet] = None
+    no_index: bool = False
+    flags: dict[str, bool] = field(default_factory=dict)
+    lists: dict[str, list[str]] = field(default_factory=dict)
+
+
+class _Reader:
+    def __init__(self, opener: Opener | None, environ: Mapping[str, str] | None) -> None:
+        self.opener = opener
+        self.environ = environ
+        self.state = _State()
+        self.files_read = 0
+
+    # -- files ------------------------------------------------------------------------
+    def read_text(self, text: str, path: str, constraint: bool, stack: tuple[tuple[str, Origin | None], ...]) -> None:
+        self.files_read += 1
+        stack = (*stack, (path, None))
+        for match in _PRAGMA_RE.finditer(text):
+            self._python_pragma(match, text, path)
+        for line in logical_lines(text, path):
+            if self.environ is not None:
+                line = self._expand(line)
+            self._read_line(line, constraint, stack)
+
+    def _expand(self, line: LogicalLine) -> LogicalLine:
+        def value(match: re.Match[str]) -> str:
+            found = self.environ.get(match.group("name")) if self.environ is not None else None
+            if not found:
+                self._warn(
+                    line,
+                    match.start(),
+                    f"environment variable {match.group('name')} is not set; '{match.group(0)}' is kept as written",
+                )
+                return match.group(0)
+            return found
+
+        expanded = VAR_RE.sub(value, line.text)
+        return line if expanded == line.text else LogicalLine(expanded, line.pieces, line.comment, line.path, line.lead)
+
+    def _include(self, line: LogicalLine, given: _Given, stack: tuple[tuple[str, Origin | None], ...]) -> None:
+        assert given.value is not None
+        nested_constraint = given.option.dest == "constraint"
+        current = stack[-1][0]
+        target = _join(current, given.value)
+        here = self._origin(line, given.token.start)
+        for seen, _ in stack:
+            if seen == target:
+                chain = " -> ".join(f"{o}" for _, o in stack[1:] if o is not None)
+                chain = f"{chain} -> {here}" if chain else str(here)
+                raise line.error(
+                    f"include cycle: {given.value!r} is already being read",
+                    given.at.start,
+                    given.at.end - given.at.start,
+                    hint=f"the chain of includes is {chain} -> {target}",
+                )
+        if self.files_read >= _MAX_FILES:
+            raise line.error(f"more than {_MAX_FILES} included files; stopping here", given.at.start)
+        if self.opener is None:
+            raise line.error(
+                f"cannot read included file {given.value!r}: this reader was given no file opener",
+                given.at.start,
+                given.at.end - given.at.start,
+            )
+        try:
+            data = self.opener(target)
+        except EnvkitError as exc:
+            raise line.error(
+                f"cannot read included file {given.value!r}: {exc}", given.at.start, given.at.end - given.at.start
+            ) from None
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            raise line.error(
+                f"cannot read included file {given.value!r} ({target}): {reason}",
+                given.at.start,
+                given.at.end - given.at.start,
+            ) from None
+        text = decode(data, target)
+        parent = (*stack[:-1], (current, here))
+        self.read_text(text, target, nested_constraint, parent)
+
+    # -- lines ------------------------------------------------------------------------
+    def _read_line(self, line: LogicalLine, constraint: bool, stack: tuple[tuple[str, Origin | None], ...]) -> None:
+        args, option_start = _split_args(line.text)
+        given, leftovers = _parse_options(line, option_start) if option_start is not None else ([], [])
+        editables = [g for g in given if g.option.dest == "editable"]
+
+        if args:
+            dep = self._requirement(line, args, constraint)
+            self._ignore(line, given, keep=("hash", "config_settings", "global_option"), why="on a requirement line")
+            self._finish_requirement(line, dep, given, leftovers, constraint, editable=False)
+            return
+        if editables:
+            dep = self._editable(line, editables[0], constraint)
+            for extra in editables[1:]:
+                self._warn(line, extra.token.start, "pip reads only the first -e of a line; this one is ignored")
+            self._ignore(
+                line,
+                [g for g in given if g.option.dest != "editable"],
+                keep=("config_settings",),
+                why="on an editable line",
+            )
+            self._finish_requirement(line, dep, given, leftovers, constraint, editable=True)
+            return
+        for word in leftovers:
+            self._warn(line, word.start, f"pip ignores {word.value!r} after the options of a line")
+        self._option_line(line, given, stack)
+
+    def _finish_requirement(
+        self,
+        line: LogicalLine,
+        dep: Dependency | None,
+        given: list[_Given],
+        leftovers: list[Token],
+        constraint: bool,
+        *,
+        editable: bool,
+    ) -> None:
+        for word in leftovers:
+            hint = (
+                " (an editable's marker needs the form '-e name @ URL ; marker')"
+                if editable and word.value.startswith(";")
+                else ""
+            )
+            self._warn(line, word.start, f"pip ignores {word.value!r} after the options of a line{hint}")
+        if dep is None:  # a python line: already recorded
+            return
+        hashes: list[tuple[str, str]] = []
+        settings: list[tuple[str, str]] = []
+        global_options: list[str] = []
+        for g in given:
+            assert g.value is not None or not g.option.takes_value
+            if g.option.dest == "hash" and not editable:
+                hashes.append(_hash(line, g))
+            elif g.option.dest == "config_settings":
+                key, sep, val = (g.value or "").partition("=")
+                if not sep:
+                    raise line.error(
+                        f"Arguments to {g.option.label} must be of the form KEY=VAL",
+                        g.token.start,
+                        g.token.end - g.token.start,
+                    )
+                settings.append((key, val))
+            elif g.option.dest == "global_option" and not editable:
+                self._warn(line, g.token.start, "pip 25.3 and newer reject --global-option; use --config-settings")
+                global_options.append(g.value or "")
+        dep = dep.with_changes(
+            hashes=tuple(hashes),
+            config_settings=tuple(settings),
+            global_options=tuple(global_options),
+            comment=line.comment,
+            constraint=constraint,
+        )
+        if constraint:
+            problem = None
+            if not dep.name:
+                problem = "unnamed requirements are not allowed as constraints"
+            elif dep.editable:
+                problem = "editable requirements are not allowed as constraints"
+            elif dep.extras:
+                problem = "constraints cannot have extras"
+            if problem:
+                raise line.error(
+                    problem,
+                    0,
+                    len(line.text),
+                    hint="a constraint is a project name, a version specifier and an optional marker",
+                )
+        self.state.requirements.append(dep)
+
+    def _ignore(self, line: LogicalLine, given: list[_Given], keep: tuple[str, ...], why: str) -> None:
+        for g in given:
+            if g.option.dest not in keep and g.option.dest != "editable":
+                self._warn(line, g.token.start, f"pip ignores {g.option.label} {why}")
+
+    def _option_line(
+        self, line: LogicalLine, given: list[_Given], stack: tuple[tuple[str, Origin | None], ...]
+    ) -> None:
+        st = self.state
+        seen_find_links = False
+        includes = [g for g in given if g.option.scope == "include"]
+        # pip follows the first -r of a line, else the first -c, and ignores the rest.
+        chosen = next((g for g in includes if g.option.dest == "requirement"), includes[0] if includes else None)
+        for g in given:
+            dest, value = g.option.dest, g.value
+            origin = self._origin(line, g.token.start)
+            if g.option.scope == "include":
+                if g is not chosen:
+                    self._warn(
+                        line, g.token.start, f"pip reads only one include per line; {g.option.label} {value} is ignored"
+                    )
+                continue
+            if dest == "hash" or dest == "global_option" or dest == "config_settings":
+                self._warn(line, g.token.start, f"{g.option.label} has no requirement on this line and is ignored")
+                if dest == "hash":
+                    _hash(line, g)
+                continue
+            if dest == "no_index":
+                st.no_index = True
+                st.sources = [s for s in st.sources if s.kind == "find-links"]
+            elif dest == "index_url":
+                assert value is not None
+                if st.no_index:
+                    self._warn(line, g.token.start, "pip ignores --index-url after --no-index")
+                    continue
+                dropped = [s for s in st.sources if s.kind != "find-links"]
+                if any(s.kind == "extra-index" for s in dropped):
+                    self._warn(line, g.token.start, "pip forgets the extra index URLs given before --index-url")
+                st.sources = [s for s in st.sources if s.kind == "find-links"] + [
+                    Source.from_url("index", value, origin=origin)
+                ]
+            elif dest == "extra_index_url":
+                assert value is not None
+                if st.no_index:
+                    self._warn(line, g.token.start, "pip ignores --extra-index-url after --no-index")
+                    continue
+                st.sources.append(Source.from_url("extra-index", value, origin=origin))
+            elif dest == "find_links":
+                assert value is not None
+                if seen_find_links:
+                    self._warn(
+                        line, g.token.start, "pip reads only the first --find-links of a line; this one is ignored"
+                    )
+                    continue
+                seen_find_links = True
+                st.sources.append(Source.from_url("find-links", value, origin=origin))
+            elif not g.option.takes_value:
+                st.flags[dest] = True
+            else:
+                assert value is not None
+                _check_value(line, g)
+                st.lists.setdefault(dest, []).append(value)
+        if chosen is not None:
+            self._include(line, chosen, stack)
+
+    # -- requirements -----------------------------------------------------------------
+    def _requirement(self, line: LogicalLine, args: str, constraint: bool) -> Dependency | None:
+        sep = "; " if _is_url(args) else ";"
+        head, marker = args, None
+        if sep in args:
+            head, marker_text = args.split(sep, 1)
+            marker = self._marker(line, marker_text, len(head) + len(sep))
+        stripped = head.strip()
+        start = len(head) - len(head.lstrip())
+        origin = self._origin(line, start)
+        if _is_url(stripped):
+            name = self._egg(line, stripped, start)
+            extras: frozenset[str] = frozenset()
+            spec = SpecifierSet()
+            if name and "[" in name:
+                name, extras = _split_egg_extras(name)
+            wheel = _wheel_name(line, _url_filename(stripped), start)
+            if wheel:
+                name, spec = wheel
+            return Dependency(name, spec, extras, marker, url=stripped, text=args, origin=origin)
+        no_extras, extras_text = _strip_extras(stripped)
+        named_url = "@" in stripped and not _looks_like_path(stripped.split("@", 1)[0])
+        if not named_url and (_looks_like_path(stripped) or no_extras.lower().endswith(ARCHIVE_EXTENSIONS)):
+            extras = self._extras(line, extras_text, start + len(no_extras)) if extras_text else frozenset()
+            wheel = _wheel_name(line, _path_filename(no_extras), start)
+            name, spec = wheel if wheel else (None, SpecifierSet())
+            return Dependency(name, spec, extras, marker, path=no_extras, text=args, origin=origin)
+        req = self._pep508(line, stripped, start)
+        if canonicalize_name(req.name) == "python" and not req.url:
+            self._warn(
+                line,
+                start,
+                f"{stripped!r} names the Python interpreter, not a package (pip cannot install it); it is read as the Python version constraint",
+            )
+            st = self.state
+            st.python = req.specifier if st.python is None else st.python & req.specifier
+            return None
+        return Dependency(req.name, req.specifier, frozenset(req.extras), marker, url=req.url, text=args, origin=origin)
+
+    def _editable(self, line: LogicalLine, given: _Given, constraint: bool) -> Dependency:
+        value = given.value or ""
+        at = given.at.start
+        origin = self._origin(line, at)
+        try:
+            req = Requirement(value)
+        except InvalidRequirement:
+            req = None
+        if req is not None and req.url:
+            return Dependency(
+                req.name,
+                req.specifier,
+                frozenset(req.extras),
+                req.marker,
+                url=req.url,
+                editable=True,
+                text=value,
+                origin=origin,
+            )
+        no_extras, extras_text = _strip_extras(value)
+        scheme = _scheme(no_extras)
+        if scheme is None or len(scheme) == 1:  # a local path (or a Windows drive letter)
+            extras = self._extras(line, extras_text, at) if extras_text else frozenset()
+            return Dependency(None, extras=extras, path=no_extras, editable=True, text=value, origin=origin)
+        if scheme == "file":
+            extras = self._extras(line, extras_text, at) if extras_text else frozenset()
+            name = self._egg(line, no_extras, at)
+            return Dependency(name, extras=extras, url=no_extras, editable=True, text=value, origin=origin)
+        url = value
+        for vc in ("bzr", "git", "hg", "svn"):
+            if url.lower().startswith(f"{vc}:"):
+                url = f"{vc}+{url}"
+                break
+        if _scheme(url) not in VCS_SCHEMES:
+            raise line.error(
+                f"{value} is not a valid editable requirement: it should be a path to a local project or a VCS URL (beginning with bzr+, git+, hg+ or svn+)",
+                at,
+                given.at.end - at,
+            )
+        name = self._egg(line, url, at)
+        if not name:
+            raise line.error(
+                f"cannot tell the project name of the editable {value!r}",
+                at,
+                given.at.end - at,
+                hint="add '#egg=NAME' to the URL, or write '-e NAME @ URL'",
+            )
+        extras = frozenset()
+        if "[" in name:
+            name, extras = _split_egg_extras(name)
+        return Dependency(name, extras=extras, url=url, editable=True, text=value, origin=origin)
+
+    def _pep508(self, line: LogicalLine, text: str, start: int) -> Requirement:
+        try:
+            return Requirement(text)
+        except InvalidRequirement as exc:
+            cause = exc.__cause__
+            span = getattr(cause, "span", None)
+            message = getattr(cause, "message", None) or str(exc).splitlines()[0]
+            offset, width = (start + span[0], max(span[1] - span[0], 1)) if span else (start, len(text))
+            hint = None
+            if "=" in text and not any(op in text for op in ("~=", "==", "!=", "<=", ">=", "<", ">", "===")):
+                hint = "= is not a valid operator. Did you mean == ?"
+            raise line.error(f"invalid requirement: {message}", offset, width, hint=hint) from None
+
+    def _marker(self, line: LogicalLine, text: str, offset: int) -> Marker | None:
+        body = text.strip()
+        if not body:
+            return None
+        offset += len(text) - len(text.lstrip())
+        try:
+            return Marker(body)
+        except InvalidMarker as exc:
+            cause = exc.__cause__
+            span = getattr(cause, "span", None)
+            message = getattr(cause, "message", None) or str(exc).splitlines()[0]
+            at, width = (offset + span[0], max(span[1] - span[0], 1)) if span else (offset, len(body))
+            raise line.error(f"invalid marker: {message}", at, width) from None
+
+    def _extras(self, line: LogicalLine, text: str, offset: int) -> frozenset[str]:
+        try:
+            return frozenset(Requirement("placeholder" + text.lower()).extras)
+        except InvalidRequirement:
+            raise line.error(f"invalid extras {text!r}", offset, len(text)) from None
+
+    def _egg(self, line: LogicalLine, url: str, offset: int) -> str | None:
+        match = _EGG_RE.search(url)
+        if match is None:
+            return None
+        name = match.group(1)
+        if _PROJECT_NAME_RE.match(name):
+            return name
+        base, extras = _strip_extras(name)
+        if extras and _PROJECT_NAME_RE.match(base):
+            self._warn(
+                line,
+                offset + match.start(1),
+                f"pip 25 and newer reject extras in '#egg={name}'; write '{base}{extras} @ URL'",
+            )
+            return name
+        raise line.error(
+            f"the #egg= fragment {name!r} is not a valid project name",
+            offset + match.start(1),
+            max(len(name), 1),
+            hint="#egg= takes a project name only; use 'name[extras] @ URL' for extras",
+        )
+
+    def _python_pragma(self, match: re.Match[str], text: str, path: str) -> None:
+        line_no = text.count("\n", 0, match.start()) + 1
+        line_start = text.rfind("\n", 0, match.start()) + 1
+        spec_text = match.group("spec").strip()
+        try:
+            spec = SpecifierSet(spec_text)
+        except InvalidSpecifier:
+            line_end = text.find("\n", match.start())
+            physical = text[line_start : None if line_end < 0 else line_end].rstrip("\r")
+            raise ParseError(
+                f"invalid Python version constraint {spec_text!r}",
+                path=path,
+                line=line_no,
+                column=match.start("spec") - line_start + 1,
+                text=physical,
+                width=len(spec_text),
+            ) from None
+        st = self.state
+        st.python = spec if st.python is None else st.python & spec
+
+    # -- helpers ----------------------------------------------------------------------
+    def _origin(self, line: LogicalLine, offset: int) -> Origin:
+        number, column, _ = line.locate(offset)
+        return Origin(line.path, number, column, line.text)
+
+    def _warn(self, line: LogicalLine, offset: int, message: str) -> None:
+        self.state.notes.append(Diagnostic(message, self._origin(line, offset)))
+
+    def environment(self) -> Environment:
+        st = self.state
+        options = PipOptions(
+            no_index=st.no_index,
+            pre=st.flags.get("pre", False),
+            prefer_binary=st.flags.get("prefer_binary", False),
+            require_hashes=st.flags.get("require_hashes", False),
+            no_require_hashes=st.flags.get("no_require_hashes", False),
+            trusted_hosts=tuple(st.lists.get("trusted_host", ())),
+            no_binary=tuple(st.lists.get("no_binary", ())),
+            only_binary=tuple(st.lists.get("only_binary", ())),
+            all_releases=tuple(st.lists.get("all_releases", ())),
+            only_final=tuple(st.lists.get("only_final", ())),
+            use_features=tuple(dict.fromkeys(st.lists.get("use_feature", ()))),
+        )
+        return Environment(
+            requirements=tuple(st.requirements),
+            python=st.python,
+            sources=tuple(st.sources),
+            options=options,
+            format=NAME,
+            notes=tuple(st.notes),
+        )
+
+
+# ---------------------------------------------------------------------------------------
+# Line-level helpers (pure functions)
+
+
+def _split_args(text: str) -> tuple[str, int | None]:
+    """Split a line into requirement text and the offset where options start.
+
+    Options start at the first whitespace-separated word beginning with ``-``.
+    """
+    for match in re.finditer(r"\S+", text):
+        if match.group(0).startswith("-"):
+            return text[: match.start()].rstrip(), match.start()
+    return text, None
+
+
+def _parse_options(line: LogicalLine, start: int) -> tuple[list[_Given], list[Token]]:
+    """Read options the way optparse does; return them and the words left over."""
+    words = split_words(line, start)
+    given: list[_Given] = []
+    leftovers: list[Token] = []
+    i = 0
+    while i < len(words):
+        word = words[i]
+        text = word.value
+        i += 1
+        if text == "--":
+            leftovers.extend(words[i:])
+            break
+        if text.startswith("--"):
+            name, eq, attached = text.partition("=")
+            option = _match_long(line, name, word)
+            if not option.takes_value:
+                if eq:
+                    raise line.error(f"{option.label} option does not take a value", word.start, word.end - word.start)
+                given.append(_Given(option, None, word, word))
+                continue
+            if eq:
+                given.append(_Given(option, attached, word, Token(attached, word.start + len(name) + 1, word.end)))
+            elif i < len(words):
+                given.append(_Given(option, words[i].value, Token(words[i].value, word.start, words[i].end), words[i]))
+                i += 1
+            else:
+                raise line.error(f"{name} option requires 1 argument", word.start, word.end - word.start)
+        elif text.startswith("-") and len(text) > 1:
+            short = _SHORT.get(text[:2])
+            if short is None:
+                raise line.error(f"no such option: {text[:2]}", word.start, 2, hint=_suggest(text))
+            if len(text) > 2:
+                given.append(_Given(short, text[2:], word, Token(text[2:], word.start + 2, word.end)))
+            elif i < len(words):
+                given.append(_Given(short, words[i].value, Token(words[i].value, word.start, words[i].end), words[i]))
+                i += 1
+            else:
+                raise line.error(f"{text} option requires 1 argument", word.start, word.end - word.start)
+        else:
+            leftovers.append(word)
+    return given, leftovers
+
+
+def _match_long(line: LogicalLine, name: str, word: Token) -> _Option:
+    if name in _LONG:
+        return _LONG[name]
+    candidates = sorted(n for n in _LONG if n.startswith(name))
+    if len(candidates) == 1:
+        return _LONG[candidates[0]]
+    width = len(name)
+    if not candidates:
+        raise line.error(f"no such option: {name}", word.start, width, hint=_suggest(name))
+    raise line.error(f"ambiguous option: {name} ({', '.join(candidates)}?)", word.start, width)
+
+
+def _suggest(name: str) -> str | None:
+    import difflib
+
+    close = difflib.get_close_matches(name.partition("=")[0], list(_LONG) + list(_SHORT), n=1)
+    return f"did you mean {close[0]}?" if close else None
+
+
+def _check_value(line: LogicalLine, g: _Given) -> None:
+    value = g.value or ""
+    width = g.at.end - g.at.start
+    if g.option.dest == "use_feature" and value not in FEATURES:
+        choices = ", ".join(repr(f) for f in FEATURES)
+        raise line.error(f"invalid choice for --use-feature: {value!r} (choose from {choices})", g.at.start, width)
+    if g.option.dest in ("no_binary", "only_binary", "all_releases", "only_final") and value.startswith("-"):
+        raise line.error(f"{g.option.label} requires a value: ':all:', ':none:' or package names", g.at.start, width)
+
+
+def _hash(line: LogicalLine, g: _Given) -> tuple[str, str]:
+    algo, sep, digest = (g.value or "").partition(":")
+    width = g.token.end - g.token.start
+    if not sep:
+        raise line.error(
+            "Arguments to --hash must be a hash name followed by a value, like --hash=sha256:abcde...",
+            g.token.start,
+            width,
+        )
+    if algo not in STRONG_HASHES:
+        raise line.error(f"Allowed hash algorithms for --hash are {', '.join(STRONG_HASHES)}.", g.token.start, width)
+    return algo, digest
+
+
+def _scheme(text: str) -> str | None:
+    match = _SCHEME_RE.match(text)
+    return match.group(1).lower() if match else None
+
+
+def _is_url(text: str) -> bool:
+    return _scheme(text) in URL_SCHEMES
+
+
+def _looks_like_path(text: str) -> bool:
+    return "/" in text or "\\" in text or text.startswith(".")
+
+
+def _strip_extras(text: str) -> tuple[str, str]:
+    match = _EXTRAS_RE.match(text)
+    if match is None:
+        return text, ""
+    return match.group(1).rstrip(), match.group(2)
+
+
+def _split_egg_extras(name: str) -> tuple[str, frozenset[str]]:
+    base, extras = _strip_extras(name)
+    return base, frozenset(Requirement("placeholder" + extras.lower()).extras)
+
+
+def _url_filename(url: str) -> str:
+    parts = urlsplit(url)
+    return unquote(posixpath.basename(parts.path.rstrip("/")) or parts.netloc)
+
+
+def _path_filename(path: str) -> str:
+    return posixpath.basename(path.replace("\\", "/"))
+
+
+def _wheel_name(line: LogicalLine, filename: str, offset: int) -> tuple[str, SpecifierSet] | None:
+    if not filename.lower().endswith(".whl"):
+        return None
+    try:
+        name, version, _, _ = parse_wheel_filename(filename)
+    except InvalidWheelFilename as exc:
+        raise line.error(f"invalid wheel file name: {exc}", offset) from None
+    return str(name), SpecifierSet(f"=={version}")
+
+
+def _join(base: str, target: str) -> str:
+    """Resolve an include ``target`` against the file ``base`` that names it."""
+    if _scheme(base) in ("http", "https", "file"):
+        return urljoin(base, target)
+    if _scheme(target) in ("http", "https", "file"):
+        return target
+    directory = posixpath.dirname(base.replace("\\", "/"))
+    return posixpath.normpath(posixpath.join(directory, target.replace("\\", "/")))
+
+
+# ---------------------------------------------------------------------------------------
+# Writing
+
+REQUIRES_PYTHON_PRAGMA = "# requires-python:"
+
+
+def dumps(env: Environment, existing: str | None = None) -> Rendered:
+    """Write ``env`` as a requirements file: options first, then requirements in order.
+
+    Hashes go on continuation lines; ``${VAR}`` references are written as they are.
+    Constraints go to a companion file named by :attr:`Rendered.files`, included with
+    ``-c``. The Python constraint, which pip cannot carry, is kept in a
+    ``# requires-python:`` comment that envkit reads back.
+    """
+    del existing  # a requirements file is regenerated whole
+    losses: list[Loss] = []
+    out: list[str] = []
+    if env.python is not None:
+        out.append(f"{REQUIRES_PYTHON_PRAGMA} {env.python}")
+        losses.append(
+            Loss(
+                "transformed",
+                f"python {env.python}",
+                "pip cannot enforce the interpreter version; kept as a '# requires-python:' comment",
+            )
+        )
+    out.extend(_option_lines(env, losses))
+    constraint_file = _constraint_file_name(env.constraints)
+    constraint_lines: list[str] = []
+    placed = False
+    for dep in env.requirements:
+        if dep.group is not None:
+            losses.append(
+                Loss("transformed", str(dep), f"group {dep.group!r} flattened into the main list", dep.origin)
+            )
+        text = render_requirement(dep, losses)
+        if dep.constraint:
+            constraint_lines.append(text)
+            if not placed:
+                out.append(f"-c {constraint_file}")
+                placed = True
+        else:
+            out.append(text)
+    for spec in env.conda:
+        losses.append(Loss("lost", spec, "a conda-only package has no pip equivalent"))
+    files = {constraint_file: "\n".join(constraint_lines) + "\n"} if constraint_lines else {}
+    return Rendered("\n".join(out) + "\n" if out else "", tuple(losses), files)
+
+
+def _constraint_file_name(constraints: tuple[Dependency, ...]) -> str:
+    names = {posixpath.basename(d.origin.path) for d in constraints if d.origin is not None}
+    if len(names) == 1:
+        return names.pop()
+    return "constraints.txt"
+
+
+def _option_lines(env: Environment, losses: list[Loss]) -> Iterator[str]:
+    opts = env.options
+    for source in env.sources:
+        flag = {"index": "--index-url", "extra-index": "--extra-index-url", "find-links": "--find-links"}[source.kind]
+        if source.name:
+            losses.append(
+                Loss(
+                    "transformed",
+                    f"source {source.name}",
+                    "a requirements file cannot name a source; its URL is kept",
+                    source.origin,
+                )
+            )
+        yield f"{flag} {source.full_url()}"
+    if opts.no_index:
+        yield "--no-index"
+    for host in opts.trusted_hosts:
+        yield f"--trusted-host {host}"
+    for flag, on in (
+        ("--pre", opts.pre),
+        ("--prefer-binary", opts.prefer_binary),
+        ("--require-hashes", opts.require_hashes),
+        ("--no-require-hashes", opts.no_require_hashes),
+    ):
+        if on:
+            yield flag
+    for flag, values in (
+        ("--no-binary", opts.no_binary),
+        ("--only-binary", opts.only_binary),
+        ("--all-releases", opts.all_releases),
+        ("--only-final", opts.only_final),
+        ("--use-feature", opts.use_features),
+    ):
+        for value in values:
+            yield f"{flag} {_quote(value)}"
+
+
+def _quote(value: str) -> str:
+    # Keep ${VAR} readable; quote anything the option splitter would break apart.
+    return value if re.fullmatch(r"[\w@%+=:,./${}\-\[\]~]+", value) else shlex.quote(value)
+
+
+def render_requirement(dep: Dependency, losses: list[Loss] | None = None) -> str:
+    """One requirement (without the ``-c``) as a requirements-file line."""
+    lost = losses if losses is not None else []
+    marker = f" ; {dep.marker}" if dep.marker is not None else ""
+    extras = "[" + ",".join(sorted(dep.extras)) + "]" if dep.extras else ""
+    if dep.editable:
+        if dep.url and dep.name and (marker or dep.extras or _egg_name(dep.url) != dep.key):
+            head = f"-e {dep.name}{extras} @ {dep.url}{marker}"
+        elif dep.url:
+            head = f"-e {dep.url}"
+        else:
+            head = f"-e {dep.path}{extras}"
+            if marker:
+                lost.append(
+                    Loss(
+                        "lost", f"{dep} ; {dep.marker}", "pip cannot put a marker on an editable local path", dep.origin
+                    )
+                )
+    elif dep.url:
+        if dep.name and (dep.extras or not _url_implies_name(dep)):
+            head = f"{dep.name}{extras} @ {dep.url}{marker}"
+        else:
+            head = f"{dep.url}{marker}"
+    elif dep.path:
+        if dep.name and not _path_implies_name(dep):
+            lost.append(
+                Loss(
+                    "transformed",
+                    str(dep),
+                    f"pip takes the name of a local path from its build; the name {dep.name!r} is not written",
+                    dep.origin,
+                )
+            )
+        head = f"{dep.path}{extras}{marker}"
+    else:
+        head = f"{dep.name}{extras}{dep.specifier}{marker}"
+    options = [f"--hash={algo}:{digest}" for algo, digest in dep.hashes]
+    options += [f"--config-settings={_quote(f'{k}={v}')}" for k, v in dep.config_settings]
+    options += [f"--global-option={_quote(o)}" for o in dep.global_options]
+    comment = f"  # {dep.comment}" if dep.comment else ""
+    if len(options) > 1 or dep.hashes:
+        return " \\\n    ".join([head, *options]) + comment
+    if options:
+        return f"{head} {options[0]}{comment}"
+    return head + comment
+
+
+def _egg_name(url: str) -> str | None:
+    match = _EGG_RE.search(url)
+    return canonicalize_name(match.group(1)) if match and _PROJECT_NAME_RE.match(match.group(1)) else None
+
+
+def _url_implies_name(dep: Dependency) -> bool:
+    assert dep.url is not None
+    filename = _url_filename(dep.url)
+    if filename.lower().endswith(".whl"):
+        try:
+            name, version, _, _ = parse_wheel_filename(filename)
+        except InvalidWheelFilename:
+            return False
+        return name == dep.key and dep.specifier == SpecifierSet(f"=={version}")
+    return _egg_name(dep.url) == dep.key and not dep.specifier
+
+
+def _path_implies_name(dep: Dependency) -> bool:
+    assert dep.path is not None
+    filename = _path_filename(dep.path)
+    if filename.lower().endswith(".whl"):
+        try:
+            name, version, _, _ = parse_wheel_filename(filename)
+        except InvalidWheelFilename:
+            return False
+        return name == dep.key and dep.specifier == SpecifierSet(f"=={version}")
+    return False

@@ -1,0 +1,331 @@
+"""The canonical model every format reads into and writes from.
+
+Frozen value objects, no I/O. Equality is semantic: names and extras compare in their
+PEP 503 normalized form, version specifiers as sets, markers by their canonical string,
+hashes regardless of order; where a requirement came from, its comment and its original
+spelling never take part. Printing keeps the user's spelling.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field, fields, replace
+from typing import Any, Literal, Optional
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
+
+from packaging.markers import Marker
+from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.utils import canonicalize_name
+
+__all__ = [
+    "Dependency",
+    "Diagnostic",
+    "Environment",
+    "Origin",
+    "PipOptions",
+    "Source",
+    "SourceKind",
+    "redact_url",
+]
+
+SourceKind = Literal["index", "extra-index", "find-links"]
+
+#: pip's only form of variable reference in a requirements file.
+VAR_RE = re.compile(r"\$\{(?P<name>[A-Z0-9_]+)\}")
+
+_TOKEN_QUERY_RE = re.compile(
+    r"(?i)([?&](?:token|access_token|auth|key|apikey|api_key|password|secret|sig|signature)=)[^&#]*"
+)
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a piece of the model was read: file, 1-based line and column, the line's text."""
+
+    path: str
+    line: int
+    column: int = 1
+    text: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}"
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """A warning found while reading: not fatal, but the user should know."""
+
+    message: str
+    origin: Optional[Origin] = None
+
+    def __str__(self) -> str:
+        where = f"{self.origin.path}:{self.origin.line}:{self.origin.column}: " if self.origin else ""
+        return f"{where}warning: {self.message}"
+
+
+def _keep(part: str) -> bool:
+    """True when ``part`` is empty or nothing but ``${VAR}`` references (names, not secrets)."""
+    return not part or re.fullmatch(r"(?:\$\{[A-Z0-9_]+\})+", part) is not None
+
+
+def redact_url(url: str) -> str:
+    """``url`` with literal credentials and token query values replaced by ``***``.
+
+    ``${VAR}`` references are kept: they are names, not secrets. A user name beside a
+    password is kept (``__token__``, ``oauth2``); a lone user part is often a token itself.
+    """
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, host = netloc.rsplit("@", 1)
+        user, sep, password = userinfo.partition(":")
+        if sep:
+            netloc = f"{user}:{password if _keep(password) else '***'}@{host}"
+        else:
+            netloc = f"{user if _keep(user) else '***'}@{host}"
+    query = _TOKEN_QUERY_RE.sub(r"\1***", "?" + parts.query)[1:] if parts.query else ""
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+@dataclass(frozen=True)
+class Source:
+    """A package location: an index, an extra index or a find-links place.
+
+    ``url`` never holds credentials; ``username`` and ``password`` hold them apart, as
+    written (a literal, or a ``${VAR}`` reference that is never expanded here).
+    """
+
+    kind: SourceKind
+    url: str
+    username: Optional[str] = None
+    password: Optional[str] = None
+    name: Optional[str] = None
+    origin: Optional[Origin] = field(default=None, compare=False)
+
+    @classmethod
+    def from_url(cls, kind: SourceKind, url: str, *, name: str | None = None, origin: Origin | None = None) -> Source:
+        """Split ``url`` into a credential-free URL and its user and password."""
+        username = password = None
+        try:
+            parts = urlsplit(url)
+        except ValueError:
+            parts = None
+        if parts is not None and parts.scheme and "@" in parts.netloc:
+            userinfo, host = parts.netloc.rsplit("@", 1)
+            user, sep, pw = userinfo.partition(":")
+            username = unquote(user) if user else None
+            password = unquote(pw) if sep else None
+            url = urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+        return cls(kind, url, username, password, name, origin)
+
+    @property
+    def has_credentials(self) -> bool:
+        return self.username is not None or self.password is not None
+
+    def full_url(self) -> str:
+        """The URL with its credentials put back, as the user wrote them."""
+        if not self.has_credentials:
+            return self.url
+        parts = urlsplit(self.url)
+        user = _quote_userinfo(self.username or "")
+        userinfo = user if self.password is None else f"{user}:{_quote_userinfo(self.password)}"
+        return urlunsplit((parts.scheme, f"{userinfo}@{parts.netloc}", parts.path, parts.query, parts.fragment))
+
+    def redacted_url(self) -> str:
+        """The URL with literal credentials shown as ``***`` and references kept."""
+        return redact_url(self.full_url())
+
+
+def _quote_userinfo(part: str) -> str:
+    # Keep ${VAR} references readable; percent-encode anything that would break the URL.
+    return "".join(
+        chunk if VAR_RE.fullmatch(chunk) else quote(chunk, safe="!$&'()*+,;=-._~")
+        for chunk in re.split(r"(\$\{[A-Z0-9_]+\})", part)
+    )
+
+
+@dataclass(frozen=True)
+class PipOptions:
+    """pip's file-wide options other than the package locations (those are sources)."""
+
+    no_index: bool = False
+    pre: bool = False
+    prefer_binary: bool = False
+    require_hashes: bool = False
+    no_require_hashes: bool = False
+    trusted_hosts: tuple[str, ...] = ()
+    no_binary: tuple[str, ...] = ()
+    only_binary: tuple[str, ...] = ()
+    all_releases: tuple[str, ...] = ()
+    only_final: tuple[str, ...] = ()
+    use_features: tuple[str, ...] = ()
+
+    def is_default(self) -> bool:
+        return self == PipOptions()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: (list(v) if isinstance(v := getattr(self, f.name), tuple) else v) for f in fields(self)}
+
+
+def _hash_key(hashes: Iterable[tuple[str, str]]) -> frozenset[tuple[str, str]]:
+    return frozenset((algo.lower(), digest.lower()) for algo, digest in hashes)
+
+
+@dataclass(frozen=True, eq=False)
+class Dependency:
+    """One requirement (or constraint) line, named or not.
+
+    ``name`` is the project name as written (``None`` when only a build can tell, as for
+    an sdist path or a VCS URL without ``#egg=``). ``url`` is a direct URL (archive, VCS
+    or ``file:``) exactly as written, ``${VAR}`` references included; ``path`` a local path
+    as written. ``text`` is the requirement as the user spelled it.
+    """
+
+    name: Optional[str]
+    specifier: SpecifierSet = field(default_factory=SpecifierSet)
+    extras: frozenset[str] = frozenset()
+    marker: Optional[Marker] = None
+    url: Optional[str] = None
+    path: Optional[str] = None
+    editable: bool = False
+    constraint: bool = False
+    hashes: tuple[tuple[str, str], ...] = ()
+    config_settings: tuple[tuple[str, str], ...] = ()
+    global_options: tuple[str, ...] = ()
+    group: Optional[str] = None
+    text: str = field(default="", compare=False)
+    comment: Optional[str] = field(default=None, compare=False)
+    origin: Optional[Origin] = field(default=None, compare=False)
+
+    # -- identity -------------------------------------------------------------------
+    @property
+    def key(self) -> Optional[str]:
+        """The PEP 503 normalized name, or ``None`` for an unnamed requirement."""
+        return canonicalize_name(self.name) if self.name else None
+
+    def _eq_key(self) -> tuple[Any, ...]:
+        return (
+            self.key,
+            self.specifier,
+            frozenset(canonicalize_name(e) for e in self.extras),
+            str(self.marker) if self.marker is not None else None,
+            self.url,
+            self.path,
+            self.editable,
+            self.constraint,
+            _hash_key(self.hashes),
+            self.config_settings,
+            self.global_options,
+            self.group,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Dependency):
+            return NotImplemented
+        return self._eq_key() == other._eq_key()
+
+    def __hash__(self) -> int:
+        return hash(self._eq_key())
+
+    def sort_key(self) -> str:
+        return repr(self._eq_key())
+
+    # -- views ------------------------------------------------------------------------
+    @property
+    def location(self) -> Optional[str]:
+        """Where the distribution comes from when it is not an index: the URL or path."""
+        return self.url or self.path
+
+    @property
+    def is_vcs(self) -> bool:
+        return bool(self.url) and bool(re.match(r"(?i)(git|hg|svn|bzr)\+", self.url or ""))
+
+    def hashes_by_algorithm(self) -> dict[str, list[str]]:
+        result: dict[str, list[str]] = {}
+        for algo, digest in self.hashes:
+            result.setdefault(algo, []).append(digest)
+        return result
+
+    def requirement(self) -> Optional[Requirement]:
+        """The PEP 508 requirement this dependency stands for, ``None`` when unnamed."""
+        if not self.name:
+            return None
+        return Requirement(self.pep508())
+
+    def pep508(self) -> str:
+        """A PEP 508 string: ``name[extras] spec`` or ``name[extras] @ url``, plus marker."""
+        if not self.name:
+            raise ValueError("an unnamed requirement has no PEP 508 form")
+        out = self.name
+        if self.extras:
+            out += "[" + ",".join(sorted(self.extras)) + "]"
+        if self.url:
+            out += f" @ {self.url}"
+            if self.marker is not None:
+                out += " "
+        elif self.specifier:
+            out += str(self.specifier)
+        if self.marker is not None:
+            out += f"; {self.marker}"
+        return out
+
+    def with_changes(self, **changes: Any) -> Dependency:
+        return replace(self, **changes)
+
+    def __str__(self) -> str:
+        return self.text or (self.pep508() if self.name else (self.location or ""))
+
+
+@dataclass(frozen=True, eq=False)
+class Environment:
+    """A declared environment: interpreter, package sources, options and dependencies.
+
+    ``requirements`` keeps file order with includes expanded in place; constraints
+    (``-c``) are in it too, flagged. ``conda`` holds conda-only specs (``cudatoolkit=11.8``)
+    that no Python installer can carry. Requirement order does not take part in equality.
+    """
+
+    requirements: tuple[Dependency, ...] = ()
+    python: Optional[SpecifierSet] = None
+    sources: tuple[Source, ...] = ()
+    options: PipOptions = field(default_factory=PipOptions)
+    conda: tuple[str, ...] = ()
+    name: Optional[str] = None
+    format: str = "requirements"
+    notes: tuple[Diagnostic, ...] = field(default=(), compare=False)
+
+    @property
+    def dependencies(self) -> tuple[Dependency, ...]:
+        return tuple(d for d in self.requirements if not d.constraint)
+
+    @property
+    def constraints(self) -> tuple[Dependency, ...]:
+        return tuple(d for d in self.requirements if d.constraint)
+
+    def index(self) -> Optional[Source]:
+        return next((s for s in self.sources if s.kind == "index"), None)
+
+    def _eq_key(self) -> tuple[Any, ...]:
+        return (
+            sorted(d.sort_key() for d in self.requirements),
+            self.python,
+            self.sources,
+            self.options,
+            tuple(sorted(self.conda)),
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Environment):
+            return NotImplemented
+        return self._eq_key() == other._eq_key()
+
+    def __hash__(self) -> int:
+        return hash(repr(self._eq_key()))
+
+    def with_changes(self, **changes: Any) -> Environment:
+        return replace(self, **changes)
