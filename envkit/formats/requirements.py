@@ -205,6 +205,7 @@ class _State:
     no_index: bool = False
     flags: dict[str, bool] = field(default_factory=dict)
     lists: dict[str, list[str]] = field(default_factory=dict)
+    sets: dict[str, set[str]] = field(default_factory=dict)
 
 
 class _Reader:
@@ -428,6 +429,10 @@ class _Reader:
                 st.sources.append(Source.from_url("find-links", value, origin=origin))
             elif not g.option.takes_value:
                 st.flags[dest] = True
+            elif dest in _EXCLUSIVE:
+                assert value is not None
+                _check_value(line, g)
+                _apply_exclusive(value, st.sets.setdefault(dest, set()), st.sets.setdefault(_EXCLUSIVE[dest], set()))
             else:
                 assert value is not None
                 _check_value(line, g)
@@ -618,10 +623,10 @@ class _Reader:
             require_hashes=st.flags.get("require_hashes", False),
             no_require_hashes=st.flags.get("no_require_hashes", False),
             trusted_hosts=tuple(st.lists.get("trusted_host", ())),
-            no_binary=tuple(st.lists.get("no_binary", ())),
-            only_binary=tuple(st.lists.get("only_binary", ())),
-            all_releases=tuple(st.lists.get("all_releases", ())),
-            only_final=tuple(st.lists.get("only_final", ())),
+            no_binary=tuple(sorted(st.sets.get("no_binary", ()))),
+            only_binary=tuple(sorted(st.sets.get("only_binary", ()))),
+            all_releases=tuple(sorted(st.sets.get("all_releases", ()))),
+            only_final=tuple(sorted(st.sets.get("only_final", ()))),
             use_features=tuple(dict.fromkeys(st.lists.get("use_feature", ()))),
         )
         return Environment(
@@ -720,6 +725,34 @@ def _check_value(line: LogicalLine, g: _Given) -> None:
         raise line.error(f"invalid choice for --use-feature: {value!r} (choose from {choices})", g.at.start, width)
     if g.option.dest in ("no_binary", "only_binary", "all_releases", "only_final") and value.startswith("-"):
         raise line.error(f"{g.option.label} requires a value: ':all:', ':none:' or package names", g.at.start, width)
+
+
+#: Options whose values exclude each other's (pip's FormatControl and ReleaseControl).
+_EXCLUSIVE = {
+    "no_binary": "only_binary",
+    "only_binary": "no_binary",
+    "all_releases": "only_final",
+    "only_final": "all_releases",
+}
+
+
+def _apply_exclusive(value: str, target: set[str], other: set[str]) -> None:
+    """pip's ``handle_mutual_excludes``: ``:all:``, ``:none:`` and comma-separated names."""
+    new = value.split(",")
+    while ":all:" in new:
+        other.clear()
+        target.clear()
+        target.add(":all:")
+        del new[: new.index(":all:") + 1]
+        if ":none:" not in new:
+            return
+    for name in new:
+        if name == ":none:":
+            target.clear()
+            continue
+        name = canonicalize_name(name)
+        other.discard(name)
+        target.add(name)
 
 
 def _hash(line: LogicalLine, g: _Given) -> tuple[str, str]:
@@ -872,15 +905,22 @@ def _option_lines(env: Environment, losses: list[Loss]) -> Iterator[str]:
     ):
         if on:
             yield flag
-    for flag, values in (
+    # ':all:' first: it clears the names given before it.
+    exclusive = (
         ("--no-binary", opts.no_binary),
         ("--only-binary", opts.only_binary),
         ("--all-releases", opts.all_releases),
         ("--only-final", opts.only_final),
-        ("--use-feature", opts.use_features),
-    ):
+    )
+    for flag, values in exclusive:
+        if ":all:" in values:
+            yield f"{flag} :all:"
+    for flag, values in exclusive:
         for value in values:
-            yield f"{flag} {_quote(value)}"
+            if value != ":all:":
+                yield f"{flag} {_quote(value)}"
+    for feature in opts.use_features:
+        yield f"--use-feature {feature}"
 
 
 def _quote(value: str) -> str:

@@ -1,0 +1,136 @@
+"""pip's own reading of a requirements file, normalized for comparison with envkit's.
+
+This is the differential oracle: it runs pip's real parser (``parse_requirements`` with a
+real ``PackageFinder``) and turns what pip built (``InstallRequirement`` objects and the
+finder's search scope) into plain data. :func:`envkit_view` turns an envkit
+:class:`~envkit.model.Environment` into the same shape. Local paths are compared as pip
+sees them: ``file:`` URLs of the path taken relative to the current directory.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from packaging.utils import canonicalize_name
+
+from envkit.model import Dependency, Environment
+
+PYPI = "https://pypi.org/simple"
+
+
+def pip_view(path: str) -> dict[str, Any]:
+    """Parse ``path`` with pip; return ``{"requirements": [...], "options": {...}}``.
+
+    Raises whatever pip raises for a file pip rejects.
+    """
+    from pip._internal.commands import create_command
+    from pip._internal.req.constructors import install_req_from_parsed_requirement
+    from pip._internal.req.req_file import parse_requirements
+
+    command = create_command("install", isolated=True)
+    options, _ = command.parse_args([])
+    with command.main_context():
+        session = command.get_default_session(options)
+        finder = command._build_package_finder(options=options, session=session)  # type: ignore[attr-defined]
+        reqs = []
+        for parsed in parse_requirements(path, session, finder=finder, options=options):
+            ireq = install_req_from_parsed_requirement(parsed, isolated=True)
+            reqs.append(_ireq_view(ireq, parsed))
+    scope = finder.search_scope
+    fc = finder.format_control
+    return {
+        "requirements": reqs,
+        "options": {
+            "index_urls": list(scope.index_urls),
+            "find_links": list(scope.find_links),
+            "no_index": scope.no_index,
+            "prefer_binary": finder._candidate_prefs.prefer_binary,  # type: ignore[attr-defined]
+            "require_hashes": bool(options.require_hashes),
+            "trusted_hosts": list(session.pip_trusted_origins and [h for h, _ in session.pip_trusted_origins]),
+            "no_binary": sorted(fc.no_binary) if fc else [],
+            "only_binary": sorted(fc.only_binary) if fc else [],
+            "features": sorted(options.features_enabled),
+        },
+    }
+
+
+def _ireq_view(ireq: Any, parsed: Any) -> dict[str, Any]:
+    req = ireq.req
+    link = ireq.link
+    opts = parsed.options or {}
+    return {
+        "name": canonicalize_name(req.name) if req is not None else None,
+        "specifier": str(req.specifier) if req is not None else "",
+        "extras": sorted(canonicalize_name(e) for e in (ireq.extras or (req.extras if req else ()))),
+        "marker": str(ireq.markers) if ireq.markers is not None else None,
+        "url": link.url if link is not None else None,
+        "editable": bool(ireq.editable),
+        "constraint": bool(ireq.constraint),
+        "hashes": {k: sorted(v) for k, v in sorted(opts.get("hashes", {}).items())},
+        "config_settings": _settings(opts.get("config_settings") or {}),
+    }
+
+
+def _settings(settings: dict[str, Any]) -> list[tuple[str, str]]:
+    out = []
+    for key, value in settings.items():
+        for v in value if isinstance(value, list) else [value]:
+            out.append((key, v))
+    return sorted(out)
+
+
+def _path_url(path: str) -> str:
+    from pip._internal.utils.urls import path_to_url
+
+    return path_to_url(os.path.normpath(os.path.abspath(path)))
+
+
+def _dep_url(dep: Dependency) -> str | None:
+    if dep.path is not None:
+        return _path_url(dep.path)
+    url = dep.url
+    if url is None:
+        return None
+    if url.lower().startswith("file:") and "../" in url:
+        from pip._internal.models.link import Link
+
+        return _path_url(Link(url).path)
+    return url
+
+
+def envkit_view(env: Environment) -> dict[str, Any]:
+    """``env`` in the shape of :func:`pip_view` (the ``python`` line is not pip's)."""
+    reqs = []
+    for dep in env.requirements:
+        marker = None if dep.marker is None else str(dep.marker)
+        reqs.append(
+            {
+                "name": dep.key,
+                "specifier": str(dep.specifier),
+                "extras": sorted(canonicalize_name(e) for e in dep.extras),
+                "marker": marker,
+                "url": _dep_url(dep),
+                "editable": dep.editable,
+                "constraint": dep.constraint,
+                "hashes": {k: sorted(v) for k, v in sorted(dep.hashes_by_algorithm().items())},
+                "config_settings": sorted(dep.config_settings),
+            }
+        )
+    index = [s.full_url() for s in env.sources if s.kind == "index"]
+    extras = [s.full_url() for s in env.sources if s.kind == "extra-index"]
+    opts = env.options
+    return {
+        "requirements": reqs,
+        "options": {
+            "index_urls": [] if opts.no_index else (index or [PYPI]) + extras,
+            "find_links": [s.full_url() for s in env.sources if s.kind == "find-links"],
+            "no_index": opts.no_index,
+            "prefer_binary": opts.prefer_binary,
+            "require_hashes": opts.require_hashes,
+            "trusted_hosts": list(opts.trusted_hosts),
+            "no_binary": sorted(opts.no_binary),
+            "only_binary": sorted(opts.only_binary),
+            "features": sorted(set(opts.use_features)),
+        },
+    }
