@@ -43,7 +43,7 @@ def detect_format(path: str, text: str) -> str:
     """
     from . import formats
 
-    claims = [name for name in formats.REGISTRY if formats.get(name).detect(path, text)]
+    claims = [name for name in formats.available() if formats.get(name).detect(path, text)]
     if len(claims) == 1:
         return claims[0]
     if not claims:

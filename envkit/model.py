@@ -105,10 +105,23 @@ class Source:
     username: Optional[str] = None
     password: Optional[str] = None
     name: Optional[str] = None
+    #: How a tool may use it beyond pip's two kinds: poetry's ``primary``/``supplemental``/
+    #: ``explicit``, uv's ``explicit``/``default``. ``None`` when the format has no such word.
+    priority: Optional[str] = None
+    verify_ssl: bool = True
     origin: Optional[Origin] = field(default=None, compare=False)
 
     @classmethod
-    def from_url(cls, kind: SourceKind, url: str, *, name: str | None = None, origin: Origin | None = None) -> Source:
+    def from_url(
+        cls,
+        kind: SourceKind,
+        url: str,
+        *,
+        name: str | None = None,
+        priority: str | None = None,
+        verify_ssl: bool = True,
+        origin: Origin | None = None,
+    ) -> Source:
         """Split ``url`` into a credential-free URL and its user and password."""
         username = password = None
         try:
@@ -121,7 +134,7 @@ class Source:
             username = unquote(user) if user else None
             password = unquote(pw) if sep else None
             url = urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
-        return cls(kind, url, username, password, name, origin)
+        return cls(kind, url, username, password, name, priority, verify_ssl, origin)
 
     @property
     def has_credentials(self) -> bool:
@@ -197,7 +210,14 @@ class Dependency:
     hashes: tuple[tuple[str, str], ...] = ()
     config_settings: tuple[tuple[str, str], ...] = ()
     global_options: tuple[str, ...] = ()
+    #: The dependency group it belongs to (``dev`` for Pipfile ``[dev-packages]``, poetry
+    #: groups, PEP 735 groups); ``None`` for the main list.
     group: Optional[str] = None
+    #: The name of the :class:`Source` it must come from (Pipfile ``index``, poetry
+    #: ``source``, uv ``index``); ``None`` when any configured index may serve it.
+    index: Optional[str] = None
+    #: The conda channel it must come from (``pytorch::pytorch``); conda formats only.
+    channel: Optional[str] = None
     text: str = field(default="", compare=False)
     comment: Optional[str] = field(default=None, compare=False)
     origin: Optional[Origin] = field(default=None, compare=False)
@@ -222,6 +242,8 @@ class Dependency:
             self.config_settings,
             self.global_options,
             self.group,
+            self.index,
+            self.channel,
         )
 
     def __eq__(self, other: object) -> bool:
@@ -287,7 +309,8 @@ class Environment:
 
     ``requirements`` keeps file order with includes expanded in place; constraints
     (``-c``) are in it too, flagged. ``conda`` holds conda-only specs (``cudatoolkit=11.8``)
-    that no Python installer can carry. Requirement order does not take part in equality.
+    that no Python installer can carry; ``channels`` and ``variables`` are conda's too.
+    Requirement order does not take part in equality.
     """
 
     requirements: tuple[Dependency, ...] = ()
@@ -295,6 +318,8 @@ class Environment:
     sources: tuple[Source, ...] = ()
     options: PipOptions = field(default_factory=PipOptions)
     conda: tuple[str, ...] = ()
+    channels: tuple[str, ...] = ()
+    variables: tuple[tuple[str, str], ...] = ()
     name: Optional[str] = None
     format: str = "requirements"
     notes: tuple[Diagnostic, ...] = field(default=(), compare=False)
@@ -307,8 +332,17 @@ class Environment:
     def constraints(self) -> tuple[Dependency, ...]:
         return tuple(d for d in self.requirements if d.constraint)
 
-    def index(self) -> Optional[Source]:
+    def index_source(self) -> Optional[Source]:
+        """The source that replaces PyPI, if any."""
         return next((s for s in self.sources if s.kind == "index"), None)
+
+    def source_named(self, name: str) -> Optional[Source]:
+        return next((s for s in self.sources if s.name == name), None)
+
+    @property
+    def groups(self) -> tuple[str, ...]:
+        """Group names in first-seen order (the main list, ``None``, excluded)."""
+        return tuple(dict.fromkeys(d.group for d in self.requirements if d.group is not None))
 
     def _eq_key(self) -> tuple[Any, ...]:
         return (
@@ -317,6 +351,8 @@ class Environment:
             self.sources,
             self.options,
             tuple(sorted(self.conda)),
+            self.channels,
+            tuple(sorted(self.variables)),
         )
 
     def __eq__(self, other: object) -> bool:

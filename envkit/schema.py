@@ -3,15 +3,17 @@
 ``envkit show FILE --json`` prints :func:`environment_to_dict`. Schema version 1:
 
 - top level: ``schema_version``, ``format``, ``path``, ``python`` (a PEP 440 specifier
-  string or null), ``sources`` (``kind``, ``url``, ``name``, ``has_credentials``),
+  string or null), ``sources`` (``kind``, ``url``, ``name``, ``priority``, ``verify_ssl``,
+  ``has_credentials``),
   ``options`` (pip's file-wide options), ``requirements`` (file order, includes expanded
-  in place), ``conda`` (conda-only specs), ``warnings`` (strings).
+  in place), ``conda`` (conda-only specs), ``channels`` and ``variables`` (conda),
+  ``warnings`` (strings).
 - each requirement: ``name`` (PEP 503 normalized, or null when only a build can tell),
   ``specifier`` (``str(SpecifierSet)``), ``extras`` (sorted, normalized), ``marker``
   (``str(Marker)`` or null), ``url``, ``path``, ``editable``, ``constraint``, ``hashes``
   (``{algorithm: [digest, ...]}``), ``options`` (per-requirement: ``config_settings``,
-  ``global_options``; empty when none), ``group``, ``text`` (as written), ``comment``,
-  ``origin`` (``{path, line}``).
+  ``global_options``; empty when none), ``group``, ``index`` (a source name), ``channel``
+  (conda), ``text`` (as written), ``comment``, ``origin`` (``{path, line}``).
 
 Credentials in URLs are shown as ``***`` unless ``show_secrets``; ``${VAR}`` references
 are names, not secrets, and are always shown.
@@ -62,6 +64,8 @@ def dependency_to_dict(dep: Dependency, *, show_secrets: bool = False) -> dict[s
         "hashes": dep.hashes_by_algorithm(),
         "options": options,
         "group": dep.group,
+        "index": dep.index,
+        "channel": dep.channel,
         "text": text,
         "comment": dep.comment,
         "origin": {"path": dep.origin.path, "line": dep.origin.line} if dep.origin else None,
@@ -77,6 +81,8 @@ def source_to_dict(source: Source, *, show_secrets: bool = False) -> dict[str, A
         "kind": source.kind,
         "url": source.full_url() if show_secrets else source.redacted_url(),
         "name": source.name,
+        "priority": source.priority,
+        "verify_ssl": source.verify_ssl,
         "has_credentials": source.has_credentials,
     }
 
@@ -102,5 +108,7 @@ def environment_to_dict(env: Environment, *, show_secrets: bool = False, path: s
         "options": options,
         "requirements": [dependency_to_dict(d, show_secrets=show_secrets) for d in env.requirements],
         "conda": list(env.conda),
+        "channels": list(env.channels),
+        "variables": dict(env.variables),
         "warnings": [str(n) for n in env.notes],
     }

@@ -60,6 +60,17 @@ class _LazyGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("envkit: interrupted", err=True)
             ctx.exit(130)
+        except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
+            raise
+        except Exception as exc:  # a bug: say so plainly, traceback only on request
+            if os.environ.get("ENVKIT_DEBUG"):
+                raise
+            click.echo(
+                f"envkit: internal error: {type(exc).__name__}: {exc}\n"
+                "This is a bug in envkit. Run again with ENVKIT_DEBUG=1 for the traceback, and report it.",
+                err=True,
+            )
+            ctx.exit(70)
 
 
 @click.group(cls=_LazyGroup, epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})

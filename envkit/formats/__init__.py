@@ -12,12 +12,22 @@ from typing import cast
 from ..errors import EnvkitError
 from ._base import Format, Loss, Opener, Rendered
 
-__all__ = ["REGISTRY", "Format", "Loss", "Opener", "Rendered", "get"]
+__all__ = ["REGISTRY", "WRITABLE", "Format", "Loss", "Opener", "Rendered", "available", "get"]
 
 #: Format name -> module that implements it.
 REGISTRY: dict[str, str] = {
     "requirements": "envkit.formats.requirements",
+    "conda": "envkit.formats.conda",
+    "pipfile": "envkit.formats.pipfile",
+    "pipfile-lock": "envkit.formats.pipfile_lock",
+    "poetry": "envkit.formats.poetry",
+    "poetry-lock": "envkit.formats.poetry_lock",
+    "uv": "envkit.formats.uv",
+    "pylock": "envkit.formats.pylock",
 }
+
+#: Formats that can be written (the rest are read-only lock files).
+WRITABLE = ("requirements", "conda", "pipfile", "poetry", "uv", "pylock")
 
 
 def get(name: str) -> Format:
@@ -28,3 +38,10 @@ def get(name: str) -> Format:
         known = ", ".join(sorted(REGISTRY))
         raise EnvkitError(f"unknown format {name!r} (known: {known})") from None
     return cast(Format, importlib.import_module(module))
+
+
+def available() -> list[str]:
+    """Registered formats whose module is present (others are still being written)."""
+    import importlib.util
+
+    return [name for name, module in REGISTRY.items() if importlib.util.find_spec(module) is not None]
