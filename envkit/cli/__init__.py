@@ -22,13 +22,17 @@ __all__ = ["main"]
 #: command name -> (module, attribute, one-line help shown by ``envkit --help``)
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "show": ("envkit.cli.show", "show", "Read a declaration and show what it means."),
+    "convert": ("envkit.cli.convert", "convert_cmd", "Convert one declaration into another manager's file."),
+    "generate": ("envkit.cli.generate", "generate_cmd", "From one requirements file, every manager's file, checked."),
+    "check": ("envkit.cli.check", "check_cmd", "Exit 1 when generated files are out of date with their source."),
 }
 
 EPILOG = """\b
 Examples:
-  envkit show requirements.txt               a table of every requirement
-  envkit show requirements.txt --json        the same as JSON, for tools
-  envkit show environment.yml --from conda   name the format when it is ambiguous
+  envkit generate requirements.txt           venv, conda, pipenv and poetry files, checked
+  envkit convert Pipfile --to conda          one format into another, with a loss report
+  envkit show requirements.txt --json        the canonical model, for tools
+  envkit check                               exit 1 when generated files are stale
 
 Exit status: 0 success, 1 a difference or loss was found, 2 bad input or usage.
 """
@@ -36,7 +40,7 @@ Exit status: 0 success, 1 a difference or loss was found, 2 bad input or usage.
 
 class _LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(COMMANDS)
+        return list(COMMANDS)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         entry = COMMANDS.get(cmd_name)

@@ -1,0 +1,171 @@
+"""Equivalence of declarations: compares models and returns a report; never prints.
+
+*Static* depth (this module): a written file is read back and its model compared with the
+source model, requirement by requirement. Every difference is either explained by a loss
+the writer reported (then the pair is "equivalent except reported losses") or it is not
+(then the writer dropped or changed something silently, and the verdict says so).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from .formats import Loss
+from .model import Dependency, Environment
+
+__all__ = ["Difference", "StaticReport", "compare_static"]
+
+Verdict = Literal["equivalent", "equivalent-with-losses", "different"]
+
+_EGG_FRAGMENT_RE = re.compile(r"(?:(?<=#)|&)egg=[^&]*&?")
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One way the target model differs from the source model."""
+
+    subject: str
+    field: str
+    source: str
+    target: str
+    explained: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "subject": self.subject,
+            "field": self.field,
+            "source": self.source,
+            "target": self.target,
+            "explained": self.explained,
+        }
+
+
+@dataclass(frozen=True)
+class StaticReport:
+    target: str
+    differences: tuple[Difference, ...]
+
+    @property
+    def verdict(self) -> Verdict:
+        if not self.differences:
+            return "equivalent"
+        if all(d.explained for d in self.differences):
+            return "equivalent-with-losses"
+        return "different"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "target": self.target,
+            "verdict": self.verdict,
+            "differences": [d.to_dict() for d in self.differences],
+        }
+
+
+def _url(url: str | None) -> str | None:
+    if url is None:
+        return None
+    cleaned = _EGG_FRAGMENT_RE.sub("", url)
+    return cleaned.rstrip("#&")
+
+
+def _view(dep: Dependency, env: Environment) -> dict[str, str]:
+    """The fields that decide what gets installed, as comparable strings."""
+    index = env.source_named(dep.index) if dep.index else None
+    return {
+        "version": str(dep.specifier),
+        "extras": ",".join(sorted(dep.extras)),
+        "marker": str(dep.marker) if dep.marker is not None else "",
+        "url": _url(dep.url) or "",
+        "path": (dep.path or "").rstrip("/"),
+        "editable": "yes" if dep.editable else "no",
+        "constraint": "yes" if dep.constraint else "no",
+        "hashes": ",".join(sorted(f"{a}:{d}" for a, d in dep.hashes)),
+        "group": dep.group or "",
+        "index": index.url if index is not None else (dep.index or ""),
+    }
+
+
+def _identity(dep: Dependency) -> str:
+    return dep.key or f"<{_url(dep.url) or dep.path}>"
+
+
+def _explained(dep: Dependency, losses: tuple[Loss, ...]) -> bool:
+    for loss in losses:
+        if loss.origin is not None and dep.origin is not None:
+            if (loss.origin.path, loss.origin.line) == (dep.origin.path, dep.origin.line):
+                return True
+        elif loss.subject == str(dep):
+            return True
+    return False
+
+
+def _any_loss(losses: tuple[Loss, ...], *words: str) -> bool:
+    return any(any(w in loss.subject.lower() or w in loss.reason.lower() for w in words) for loss in losses)
+
+
+def compare_static(target: str, source: Environment, written: Environment, losses: tuple[Loss, ...]) -> StaticReport:
+    """Compare ``written`` (a target file read back) with ``source``, given the losses."""
+    diffs: list[Difference] = []
+    remaining = list(written.requirements)
+    for dep in source.requirements:
+        view = _view(dep, source)
+        exact = next((w for w in remaining if _identity(w) == _identity(dep) and _view(w, written) == view), None)
+        if exact is not None:
+            remaining.remove(exact)
+            continue
+        explained = _explained(dep, losses)
+        same_name = [w for w in remaining if _identity(w) == _identity(dep)]
+        if not same_name:
+            diffs.append(Difference(str(dep), "presence", "present", "missing", explained))
+            continue
+        # The closest candidate: the one that differs in the fewest fields.
+        other = min(same_name, key=lambda w: sum(a != b for a, b in zip(_view(w, written).values(), view.values())))
+        remaining.remove(other)
+        other_view = _view(other, written)
+        for key, value in view.items():
+            if other_view[key] != value:
+                diffs.append(Difference(str(dep), key, value or "-", other_view[key] or "-", explained))
+    for extra in remaining:
+        diffs.append(Difference(str(extra), "presence", "missing", "present", False))
+    if source.python != written.python:
+        diffs.append(
+            Difference(
+                "python",
+                "python",
+                str(source.python or "-"),
+                str(written.python or "-"),
+                _any_loss(losses, "python"),
+            )
+        )
+    src_urls = [(s.kind, s.full_url()) for s in source.sources]
+    out_urls = [(s.kind, s.full_url()) for s in written.sources]
+    if sorted(src_urls) != sorted(out_urls):
+        diffs.append(
+            Difference(
+                "sources",
+                "sources",
+                ", ".join(f"{k} {u}" for k, u in src_urls) or "-",
+                ", ".join(f"{k} {u}" for k, u in out_urls) or "-",
+                _any_loss(losses, "source", "index", "find-links", "find_links", "credential"),
+            )
+        )
+    if source.options != written.options:
+        a, b = source.options.to_dict(), written.options.to_dict()
+        for key in a:
+            if a[key] != b[key]:
+                diffs.append(
+                    Difference("options", key, str(a[key]), str(b[key]), _any_loss(losses, key.replace("_", "-"), key))
+                )
+    if sorted(source.conda) != sorted(written.conda):
+        diffs.append(
+            Difference(
+                "conda",
+                "conda",
+                ", ".join(source.conda) or "-",
+                ", ".join(written.conda) or "-",
+                _any_loss(losses, "conda"),
+            )
+        )
+    return StaticReport(target, tuple(diffs))
