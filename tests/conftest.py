@@ -32,3 +32,13 @@ def corpus() -> Path:
     if not CORPUS.is_dir():
         pytest.skip("../shared/corpus is not beside this checkout")
     return CORPUS
+
+
+@pytest.fixture(scope="session")
+def package_index(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """The local package index (tests/pkgindex.py) served on 127.0.0.1 for the session."""
+    from .pkgindex import IndexServer, build_index
+
+    root = build_index(tmp_path_factory.mktemp("index"))
+    with IndexServer(root) as server:
+        yield server
