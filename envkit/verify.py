@@ -169,3 +169,145 @@ def compare_static(target: str, source: Environment, written: Environment, losse
             )
         )
     return StaticReport(target, tuple(diffs))
+
+
+# ---------------------------------------------------------------------------------------
+# Resolved depth: the pinned sets each manager's resolver produced
+
+
+@dataclass(frozen=True)
+class PinDifference:
+    """One package on which the managers' resolutions disagree."""
+
+    package: str
+    versions: dict[str, str | None]  # manager -> version, None when it did not pin it
+
+    @property
+    def explanation(self) -> str:
+        present = {m: v for m, v in self.versions.items() if v is not None}
+        absent = [m for m, v in self.versions.items() if v is None]
+        if absent and present:
+            return f"pinned by {', '.join(sorted(present))} only; {', '.join(sorted(absent))} dropped it"
+        distinct = sorted(set(present.values()))
+        return (
+            "versions differ: " + ", ".join(f"{m} {v}" for m, v in sorted(present.items())) if len(distinct) > 1 else ""
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"package": self.package, "versions": self.versions, "explanation": self.explanation}
+
+
+@dataclass(frozen=True)
+class ResolveReport:
+    managers: tuple[str, ...]
+    pins: dict[str, dict[str, str]]  # manager -> {package: version}
+    differences: tuple[PinDifference, ...]
+
+    @property
+    def equivalent(self) -> bool:
+        return not self.differences
+
+    @property
+    def sets(self) -> dict[str, dict[str, str]]:
+        return self.pins
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "depth": "resolve",
+            "equivalent": self.equivalent,
+            "managers": list(self.managers),
+            "pins": self.pins,
+            "differences": [d.to_dict() for d in self.differences],
+        }
+
+
+#: Installer plumbing that managers add or leave out by their own rules.
+TOOLING = frozenset({"pip", "setuptools", "wheel", "distribute", "pkg-resources", "uv"})
+
+
+def compare_resolutions(pins: dict[str, dict[str, str]]) -> ResolveReport:
+    """Compare ``{manager: {package: version}}``; tooling packages are left out."""
+    managers = tuple(pins)
+    names = sorted({n for versions in pins.values() for n in versions} - TOOLING)
+    diffs = []
+    for name in names:
+        versions = {m: pins[m].get(name) for m in managers}
+        if len(set(versions.values())) > 1:
+            diffs.append(PinDifference(name, versions))
+    return ResolveReport(managers, pins, tuple(diffs))
+
+
+# ---------------------------------------------------------------------------------------
+# Installed depth: what each built environment holds, checked against the spec
+
+
+@dataclass(frozen=True)
+class SpecProblem:
+    manager: str
+    requirement: str
+    problem: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"manager": self.manager, "requirement": self.requirement, "problem": self.problem}
+
+
+def check_spec(
+    manager: str, spec: Environment, installed: dict[str, str], marker_env: dict[str, str]
+) -> list[SpecProblem]:
+    """Every requirement of ``spec`` whose marker holds must be installed in a version its
+    specifier allows; a requirement whose marker does not hold must not be pulled in by it."""
+    problems = []
+    for dep in spec.dependencies:
+        if dep.key is None:
+            continue
+        applies = dep.marker is None or dep.marker.evaluate({**marker_env, "extra": ""})
+        if not applies:
+            continue
+        version = installed.get(dep.key)
+        if version is None:
+            problems.append(SpecProblem(manager, str(dep), "not installed"))
+        elif dep.specifier and not dep.specifier.contains(version, prereleases=True):
+            problems.append(
+                SpecProblem(manager, str(dep), f"installed {version}, which {dep.specifier} does not allow")
+            )
+    return problems
+
+
+@dataclass(frozen=True)
+class InstallReport:
+    managers: tuple[str, ...]
+    installed: dict[str, dict[str, str]]
+    differences: tuple[PinDifference, ...]
+    problems: tuple[SpecProblem, ...]
+    consistency: dict[str, str]  # manager -> "" when `pip check` is clean, else its complaint
+
+    @property
+    def equivalent(self) -> bool:
+        return not self.differences and not self.problems and not any(self.consistency.values())
+
+    @property
+    def sets(self) -> dict[str, dict[str, str]]:
+        return self.installed
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "depth": "install",
+            "equivalent": self.equivalent,
+            "managers": list(self.managers),
+            "installed": self.installed,
+            "differences": [d.to_dict() for d in self.differences],
+            "spec_problems": [p.to_dict() for p in self.problems],
+            "consistency": self.consistency,
+        }
+
+
+def compare_installs(
+    spec: Environment,
+    installed: dict[str, dict[str, str]],
+    marker_envs: dict[str, dict[str, str]],
+    consistency: dict[str, str],
+) -> InstallReport:
+    """Compare installed sets with each other and with ``spec``."""
+    base = compare_resolutions(installed)
+    problems = [p for m, versions in installed.items() for p in check_spec(m, spec, versions, marker_envs[m])]
+    return InstallReport(base.managers, installed, base.differences, tuple(problems), consistency)

@@ -25,6 +25,13 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "convert": ("envkit.cli.convert", "convert_cmd", "Convert one declaration into another manager's file."),
     "generate": ("envkit.cli.generate", "generate_cmd", "From one requirements file, every manager's file, checked."),
     "check": ("envkit.cli.check", "check_cmd", "Exit 1 when generated files are out of date with their source."),
+    "verify": ("envkit.cli.verify", "verify_cmd", "Are the environments equivalent: statically, resolved, installed?"),
+    "bootstrap": (
+        "envkit.cli.bootstrap",
+        "bootstrap_cmd",
+        "Create a project environment with the manager of your choice.",
+    ),
+    "lock": ("envkit.cli.lock", "lock_cmd", "Resolve with uv (or pip) into a PEP 751 pylock.toml."),
 }
 
 EPILOG = """\b

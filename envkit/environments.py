@@ -1,0 +1,492 @@
+"""Real environments: bootstrap one, lock to pylock.toml, verify several are equivalent.
+
+envkit never resolves by itself: the managers in :mod:`envkit.managers` run the real
+tools. This module prepares each tool's project folder (converting the source with the
+formats), runs them (concurrently where it helps), and hands the results to
+:mod:`envkit.verify` for comparison.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+from .convert import Conversion, convert, write_file
+from .errors import EnvkitError
+from .managers import Created, Manager, Progress, Resolution
+from .managers import get as get_manager
+from .managers.base import ManagerError
+from .model import Environment, redact_url
+from .verify import InstallReport, ResolveReport, StaticReport, compare_installs, compare_resolutions, compare_static
+
+__all__ = ["BootstrapResult", "LockResult", "VerifyResult", "bootstrap", "lock", "verify"]
+
+Depth = Literal["static", "resolve", "install"]
+T = TypeVar("T")
+
+#: The managers ``verify`` uses when none are named (those that can run here).
+DEFAULT_MANAGERS = ("venv", "pipenv", "poetry", "conda")
+
+
+def _silent(message: str) -> None:
+    del message
+
+
+def _load(src: str | os.PathLike[str]) -> Environment:
+    from . import load
+
+    return load(src)
+
+
+# ---------------------------------------------------------------------------------------
+# Misspelled names
+
+
+def _index_names(env: Environment) -> list[str]:
+    """Project names the source's own index lists, when it is small enough to ask."""
+    index = env.index_source()
+    if index is None or "pypi.org" in index.url or not index.url.startswith(("http://", "https://", "file:")):
+        return []
+    import re
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(index.full_url(), timeout=5) as response:
+            page = response.read(2_000_000).decode("utf-8", "replace")
+    except (OSError, ValueError):
+        return []
+    return re.findall(r">([A-Za-z0-9][A-Za-z0-9._-]*)</a>", page)
+
+
+def explain_failure(exc: ManagerError, env: Environment) -> EnvkitError:
+    """``exc`` with a plain sentence and suggestions for names the resolver could not find."""
+    from .managers._names import not_found_names, suggest
+
+    missing = not_found_names(str(exc))
+    if not missing:
+        return exc
+    known = _index_names(env)
+    lines = []
+    for name in missing:
+        close = suggest(name, known)
+        hint = f" Did you mean {' or '.join(close)}?" if close else ""
+        lines.append(f"no project named {name!r} was found on the package index.{hint}")
+    return EnvkitError("\n".join(lines) + f"\n\n(the resolver said:)\n{exc}")
+
+
+# ---------------------------------------------------------------------------------------
+# Project folders
+
+
+def prepare(
+    manager: type[Manager], source: Environment, folder: Path, existing: Path | None = None
+) -> Conversion | None:
+    """Put ``manager``'s file into ``folder``: a copy of ``existing``, or ``source`` converted."""
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / manager.filename
+    if existing is not None:
+        if existing.resolve() != target.resolve():
+            shutil.copyfile(existing, target)
+        return None
+    options = {"package_mode": False} if manager.name == "poetry" else {}
+    conversion = _convert_for(manager, source, options)
+    target.write_text(conversion.rendered.text, encoding="utf-8")
+    for name, text in conversion.rendered.files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return conversion
+
+
+def _convert_for(manager: type[Manager], source: Environment, options: dict[str, Any]) -> Conversion:
+    target = {"requirements": "venv", "pipfile": "pipenv"}.get(manager.format, manager.format)
+    try:
+        return convert(source, target, options=options)
+    except EnvkitError as exc:
+        if "takes no option" in str(exc) and options:
+            return convert(source, target)
+        raise
+
+
+def _parallel(jobs: Sequence[Callable[[], T]], workers: int | None = None) -> list[T | BaseException]:
+    limit = workers or max(2, min(len(jobs), os.cpu_count() or 2))
+    results: list[T | BaseException] = []
+    with ThreadPoolExecutor(max_workers=limit) as pool:
+        futures = [pool.submit(job) for job in jobs]
+        for future in futures:
+            try:
+                results.append(future.result())
+            except BaseException as exc:  # collected and reported per manager
+                results.append(exc)
+    return results
+
+
+# ---------------------------------------------------------------------------------------
+# bootstrap
+
+
+@dataclass(frozen=True)
+class BootstrapResult:
+    manager: str
+    project: Path
+    file: Path
+    file_action: str
+    created: Created
+    conversion: Conversion | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "manager": self.manager,
+            "project": str(self.project),
+            "file": str(self.file),
+            "file_action": self.file_action,
+            "environment": str(self.created.path),
+            "python": str(self.created.python),
+            "activate": self.created.activate,
+        }
+
+
+def bootstrap(
+    src: str | os.PathLike[str],
+    manager: str,
+    *,
+    path: str | os.PathLike[str] | None = None,
+    python: str | None = None,
+    installer: str | None = None,
+    force: bool = False,
+    progress: Progress = _silent,
+) -> BootstrapResult:
+    """Create ``manager``'s environment for the project declared by ``src``.
+
+    The manager's file is written into the project folder (``path``, default ``src``'s
+    folder) from ``src`` unless it is there already (or ``src`` is that file).
+    """
+    cls = get_manager(manager)
+    reason = cls.unavailable()
+    if reason:
+        raise EnvkitError(f"{manager} is not available here: {reason}")
+    src_path = Path(src)
+    source = _load(src_path)
+    project = Path(path) if path is not None else src_path.parent
+    project.mkdir(parents=True, exist_ok=True)
+    target = project / cls.filename
+    conversion = None
+    if target.exists() and (target.resolve() == src_path.resolve() or not force):
+        action = "used as it is"
+        if target.resolve() != src_path.resolve():
+            from . import load
+
+            existing_env = load(target, cls.format)
+            if existing_env != source:
+                progress(f"{target} exists and differs from {src_path}; using it as it is (--force regenerates it)")
+    else:
+        conversion = _convert_for(cls, source, {"package_mode": False} if manager == "poetry" else {})
+        write = write_file(target, conversion.rendered.text, force=True)
+        for name, text in conversion.rendered.files.items():
+            write_file(project / name, text, force=True)
+        action = write.action
+        progress(f"{target}: {action} from {src_path}")
+    kwargs: dict[str, Any] = {"progress": progress}
+    if manager == "venv":
+        kwargs["installer"] = installer
+    instance = cls(**kwargs)
+    try:
+        created = instance.create(project, python=python)
+    except ManagerError as exc:
+        raise explain_failure(exc, source) from None
+    return BootstrapResult(manager, project, target, action, created, conversion)
+
+
+# ---------------------------------------------------------------------------------------
+# lock
+
+
+@dataclass(frozen=True)
+class LockResult:
+    tool: str
+    text: str
+    packages: int
+    redacted: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"tool": self.tool, "packages": self.packages, "redacted_urls": self.redacted}
+
+
+def _strip_credentials(text: str) -> tuple[str, int]:
+    """Remove literal credentials from every URL in a pylock text; keep ${VAR} references."""
+    import re
+
+    count = 0
+
+    def fix(match: re.Match[str]) -> str:
+        nonlocal count
+        url = match.group(0)
+        shown = redact_url(url)
+        if shown == url:
+            return url
+        count += 1
+        from urllib.parse import urlsplit, urlunsplit
+
+        parts = urlsplit(url)
+        host = parts.netloc.rsplit("@", 1)[-1]
+        clean = urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+        return redact_url(clean)
+
+    return re.sub(r"[a-z][a-z0-9+.-]*://[^\s\"']+", fix, text), count
+
+
+def lock(
+    src: str | os.PathLike[str],
+    *,
+    python: str | None = None,
+    platform: str | None = None,
+    installer: str | None = None,
+    progress: Progress = _silent,
+) -> LockResult:
+    """Resolve ``src`` with uv (else pip) into a PEP 751 ``pylock.toml`` text."""
+    from .managers.base import run_tool, tool_path
+
+    src_path = Path(src)
+    source = _load(src_path)
+    use_uv = installer != "pip" and tool_path("uv") is not None
+    if installer == "uv" and not use_uv:
+        raise EnvkitError("uv is not available: `pip install uv`, or use --installer pip")
+    temp: Path | None = None
+    if source.format == "requirements":
+        req_file = src_path
+    else:
+        conversion = convert(source, "venv")
+        fd, name = tempfile.mkstemp(prefix=".envkit-lock-", suffix=".txt", dir=src_path.parent)
+        os.close(fd)
+        temp = Path(name)
+        temp.write_text(conversion.rendered.text, encoding="utf-8")
+        req_file = temp
+    try:
+        if use_uv:
+            cmd = [
+                tool_path("uv") or "uv",
+                "pip",
+                "compile",
+                str(req_file),
+                "--format",
+                "pylock.toml",
+                "--quiet",
+                "--no-header",
+            ]
+            if python:
+                cmd += ["--python-version", python]
+            if platform:
+                cmd += ["--python-platform", platform]
+            tool = "uv"
+        else:
+            import sys
+
+            cmd = [sys.executable, "-m", "pip", "lock", "--quiet", "-o", "-", "-r", str(req_file)]
+            if python:
+                cmd += ["--python-version", python, "--only-binary", ":all:"]
+            if platform:
+                cmd += ["--platform", platform, "--only-binary", ":all:"]
+            tool = "pip"
+        try:
+            proc = run_tool(cmd, cwd=src_path.parent, progress=progress, what=f"resolving {src_path.name} with {tool}")
+        except ManagerError as exc:
+            raise explain_failure(exc, source) from None
+    finally:
+        if temp is not None:
+            temp.unlink(missing_ok=True)
+    text, redacted = _strip_credentials(proc.stdout)
+    if redacted:
+        progress(f"removed credentials from {redacted} URL(s); give them to the installer through keyring or netrc")
+    from .managers.venv import parse_pylock_pins
+
+    return LockResult(tool, text, len(parse_pylock_pins(text)), redacted)
+
+
+# ---------------------------------------------------------------------------------------
+# verify
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    depth: Depth
+    static: tuple[StaticReport, ...] = ()
+    resolve: ResolveReport | None = None
+    install: InstallReport | None = None
+    skipped: dict[str, str] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def equivalent(self) -> bool:
+        if self.failed:
+            return False
+        if any(r.verdict == "different" for r in self.static):
+            return False
+        if self.resolve is not None and not self.resolve.equivalent:
+            return False
+        return not (self.install is not None and not self.install.equivalent)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "depth": self.depth,
+            "equivalent": self.equivalent,
+            "static": [r.to_dict() for r in self.static],
+            "resolve": self.resolve.to_dict() if self.resolve else None,
+            "install": self.install.to_dict() if self.install else None,
+            "skipped": self.skipped,
+            "failed": self.failed,
+        }
+
+
+def _against_by_format(against: Sequence[str | os.PathLike[str]]) -> dict[str, Path]:
+    from . import detect_format
+    from ._io import read_bytes
+
+    found: dict[str, Path] = {}
+    for item in against:
+        p = Path(item)
+        fmt = detect_format(str(p), read_bytes(p)[:4096].decode("utf-8", "replace"))
+        found[fmt] = p
+    return found
+
+
+def verify(
+    src: str | os.PathLike[str],
+    *,
+    against: Sequence[str | os.PathLike[str]] = (),
+    depth: Depth = "static",
+    managers: Sequence[str] | None = None,
+    python: str | None = None,
+    platform: str | None = None,
+    workdir: str | os.PathLike[str] | None = None,
+    progress: Progress = _silent,
+) -> VerifyResult:
+    """Are ``src`` and the files of ``against`` (or each manager's file generated from
+    ``src``) equivalent, at ``depth``?"""
+    from . import load
+
+    source = _load(src)
+    files = _against_by_format(against)
+    static = []
+    for fmt, path in files.items():
+        other = load(path, fmt)
+        static.append(compare_static(str(path), source, other, ()))
+    if not files:
+        from .generate import DEFAULT_TARGETS
+
+        for target in DEFAULT_TARGETS:
+            conversion = convert(source, target)
+            from . import formats
+
+            written = formats.get(conversion.format).loads(conversion.rendered.text, f"<{target}>")
+            static.append(compare_static(target, source, written, conversion.losses))
+    if depth == "static":
+        return VerifyResult(depth, tuple(static))
+
+    names = list(managers or DEFAULT_MANAGERS)
+    skipped: dict[str, str] = {}
+    usable: list[type[Manager]] = []
+    for name in names:
+        cls = get_manager(name)
+        reason = cls.unavailable()
+        if reason:
+            if managers:
+                raise EnvkitError(f"{name} is not available here: {reason}")
+            skipped[name] = reason
+        else:
+            usable.append(cls)
+    base = Path(workdir) if workdir is not None else Path(tempfile.mkdtemp(prefix="envkit-verify-"))
+    for cls in usable:
+        prepare(cls, source, base / cls.name, files.get(cls.format))
+
+    def resolve_job(cls: type[Manager]) -> Callable[[], Resolution]:
+        def job() -> Resolution:
+            progress(f"[{cls.name}] resolving")
+            return cls(progress=lambda m: progress(f"[{cls.name}] {m}")).resolve(
+                base / cls.name, python=python, platform=platform
+            )
+
+        return job
+
+    failed: dict[str, str] = {}
+    if depth == "resolve":
+        outcomes = _parallel([resolve_job(cls) for cls in usable])
+        pins: dict[str, dict[str, str]] = {}
+        for cls, outcome in zip(usable, outcomes):
+            if isinstance(outcome, ManagerError):
+                failed[cls.name] = str(explain_failure(outcome, source))
+            elif isinstance(outcome, BaseException):
+                raise outcome
+            else:
+                pins[cls.name] = outcome.versions()
+        return VerifyResult(depth, tuple(static), resolve=compare_resolutions(pins), skipped=skipped, failed=failed)
+
+    def install_job(cls: type[Manager]) -> Callable[[], tuple[Created, dict[str, str], str, dict[str, str]]]:
+        def job() -> tuple[Created, dict[str, str], str, dict[str, str]]:
+            instance = cls(progress=lambda m: progress(f"[{cls.name}] {m}"))
+            created = instance.create(base / cls.name, python=python)
+            return (created, *_installed(created))
+
+        return job
+
+    outcomes2 = _parallel([install_job(cls) for cls in usable])
+    installed: dict[str, dict[str, str]] = {}
+    consistency: dict[str, str] = {}
+    marker_envs: dict[str, dict[str, str]] = {}
+    for cls, outcome2 in zip(usable, outcomes2):
+        if isinstance(outcome2, ManagerError):
+            failed[cls.name] = str(explain_failure(outcome2, source))
+        elif isinstance(outcome2, BaseException):
+            raise outcome2
+        else:
+            _, versions, problems, marker_env = outcome2
+            installed[cls.name] = versions
+            consistency[cls.name] = problems
+            marker_envs[cls.name] = marker_env
+    report = compare_installs(source, installed, marker_envs, consistency)
+    return VerifyResult(depth, tuple(static), install=report, skipped=skipped, failed=failed)
+
+
+_PROBE = """
+import json, sys, platform, os
+from importlib import metadata
+seen = {}
+for dist in metadata.distributions():
+    name = dist.metadata["Name"]
+    if name:
+        seen.setdefault(name.lower().replace("_", "-").replace(".", "-"), dist.version)
+env = {
+    "python_version": "%d.%d" % sys.version_info[:2],
+    "python_full_version": platform.python_version(),
+    "sys_platform": sys.platform,
+    "platform_system": platform.system(),
+    "os_name": os.name,
+    "platform_machine": platform.machine(),
+    "implementation_name": sys.implementation.name,
+    "platform_python_implementation": platform.python_implementation(),
+}
+print(json.dumps({"installed": seen, "env": env}))
+"""
+
+
+def _installed(created: Created) -> tuple[dict[str, str], str, dict[str, str]]:
+    """(name -> version, `pip check` complaints or "", marker environment) of an env."""
+    import json
+    import re
+    import subprocess
+
+    from packaging.utils import canonicalize_name
+
+    proc = subprocess.run([str(created.python), "-I", "-c", _PROBE], capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise ManagerError(f"cannot inspect {created.path}: {proc.stderr.strip()[-500:]}")
+    data = json.loads(proc.stdout)
+    versions = {str(canonicalize_name(k)): v for k, v in data["installed"].items()}
+    check = subprocess.run([str(created.python), "-m", "pip", "check"], capture_output=True, text=True, check=False)
+    complaint = ""
+    if check.returncode != 0 and "No module named pip" not in check.stderr:
+        complaint = re.sub(r"\s+", " ", check.stdout.strip())
+    return versions, complaint, data["env"]
