@@ -239,6 +239,63 @@ def _strip_credentials(text: str) -> tuple[str, int]:
     return re.sub(r"[a-z][a-z0-9+.-]*://[^\s\"']+", fix, text), count
 
 
+def _pip_platform(platform: str) -> str:
+    """pip's --platform wants a wheel platform tag."""
+    import platform as host
+
+    machine = "aarch64" if "aarch64" in platform or "arm64" in platform else host.machine() or "x86_64"
+    if "linux" in platform:
+        return f"manylinux2014_{machine}"
+    if "mac" in platform or "darwin" in platform:
+        return f"macosx_11_0_{'arm64' if machine == 'aarch64' else 'x86_64'}"
+    if "win" in platform:
+        return "win_amd64"
+    return platform
+
+
+def _pylock_from_pip_report(report: str, python: str | None) -> str:
+    """A PEP 751 lock from ``pip install --dry-run --report`` JSON (what pip resolved)."""
+    import json
+    import posixpath
+    from urllib.parse import unquote, urlsplit
+
+    import tomlkit
+
+    data = json.loads(report)
+    doc = tomlkit.document()
+    doc["lock-version"] = "1.0"
+    doc["created-by"] = "pip"
+    if python:
+        doc["requires-python"] = f">={python}"
+    packages = tomlkit.aot()
+    for item in sorted(data.get("install", []), key=lambda i: str(i.get("metadata", {}).get("name", "")).lower()):
+        meta = item.get("metadata", {})
+        info = item.get("download_info", {})
+        url = str(info.get("url", ""))
+        package = tomlkit.table()
+        package["name"] = meta.get("name")
+        package["version"] = meta.get("version")
+        if "vcs_info" in info:
+            vcs = info["vcs_info"]
+            package["vcs"] = {"type": vcs.get("vcs", "git"), "url": url, "commit-id": vcs.get("commit_id", "")}
+        elif "dir_info" in info:
+            package["directory"] = {
+                "path": unquote(urlsplit(url).path),
+                "editable": bool(info["dir_info"].get("editable")),
+            }
+        else:
+            hashes = dict(info.get("archive_info", {}).get("hashes", {}))
+            filename = unquote(posixpath.basename(urlsplit(url).path))
+            entry = {"name": filename, "url": url, "hashes": hashes}
+            if filename.endswith(".whl"):
+                package["wheels"] = [entry]
+            else:
+                package["sdist"] = entry
+        packages.append(package)
+    doc["packages"] = packages
+    return tomlkit.dumps(doc)
+
+
 def lock(
     src: str | os.PathLike[str],
     *,
@@ -285,11 +342,25 @@ def lock(
         else:
             import sys
 
-            cmd = [sys.executable, "-m", "pip", "lock", "--quiet", "-o", "-", "-r", str(req_file)]
+            cmd = [
+                sys.executable,
+                "-m",
+                "pip",
+                "install",
+                "--dry-run",
+                "--ignore-installed",
+                "--quiet",
+                "--report",
+                "-",
+                "-r",
+                str(req_file),
+            ]
+            if python or platform:
+                cmd += ["--only-binary", ":all:"]
             if python:
-                cmd += ["--python-version", python, "--only-binary", ":all:"]
+                cmd += ["--python-version", python]
             if platform:
-                cmd += ["--platform", platform, "--only-binary", ":all:"]
+                cmd += ["--platform", _pip_platform(platform)]
             tool = "pip"
         try:
             proc = run_tool(cmd, cwd=src_path.parent, progress=progress, what=f"resolving {src_path.name} with {tool}")
@@ -298,7 +369,8 @@ def lock(
     finally:
         if temp is not None:
             temp.unlink(missing_ok=True)
-    text, redacted = _strip_credentials(proc.stdout)
+    output = proc.stdout if tool == "uv" else _pylock_from_pip_report(proc.stdout, python)
+    text, redacted = _strip_credentials(output)
     if redacted:
         progress(f"removed credentials from {redacted} URL(s); give them to the installer through keyring or netrc")
     from .managers.venv import parse_pylock_pins

@@ -1,0 +1,190 @@
+"""Real environments with venv (uv and pip installers) and `envkit lock`, against the
+local package index served on 127.0.0.1 (tests/pkgindex.py)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import envkit
+from envkit.environments import bootstrap, lock, verify
+from envkit.errors import EnvkitError
+from envkit.managers import get
+from envkit.managers.venv import parse_pylock_pins
+
+SKLEARN_PANDAS = {
+    "joblib": "1.4.2",
+    "numpy": "2.1.0",
+    "pandas": "2.2.3",
+    "python-dateutil": "2.9.0",
+    "pytz": "2024.2",
+    "scikit-learn": "1.5.2",
+    "scipy": "1.14.1",
+    "six": "1.16.0",
+    "threadpoolctl": "3.5.0",
+    "tzdata": "2024.2",
+}
+
+
+def _project(tmp_path: Path, index: str, body: str) -> Path:
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "requirements.txt").write_text(f"--index-url {index}\n{body}", encoding="utf-8")
+    return project
+
+
+@pytest.mark.parametrize("installer", ["uv", "pip"])
+def test_venv_resolve_pins_the_graph(tmp_path: Path, package_index, installer: str) -> None:  # type: ignore[no-untyped-def]
+    project = _project(tmp_path, package_index.simple_url, "scikit-learn\npandas\n")
+    resolution = get("venv")(installer=installer).resolve(project, python="3.11", platform="linux")
+    assert resolution.versions() == SKLEARN_PANDAS
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        # a marker that does not hold drops the requirement
+        ("numpy<2 ; python_version < '3'\nsix\n", {"six": "1.16.0"}),
+        # an upper bound picks the older release
+        ("numpy<2\n", {"numpy": "1.26.4"}),
+        # extras pull in their dependencies
+        (
+            "pandas[performance]==2.2.3\n",
+            {
+                **{k: SKLEARN_PANDAS[k] for k in ("numpy", "pandas", "python-dateutil", "pytz", "six", "tzdata")},
+                "numexpr": "2.10.1",
+            },
+        ),
+        # a pre-release only with --pre
+        ("--pre\nnightly-tool\n", {"nightly-tool": "2.0.0rc1"}),
+    ],
+)
+def test_venv_resolve_honours_markers_bounds_extras_and_pre(
+    tmp_path: Path, package_index, body: str, expected: dict[str, str]
+) -> None:  # type: ignore[no-untyped-def]
+    project = _project(tmp_path, package_index.simple_url, body)
+    assert get("venv")(installer="uv").resolve(project, python="3.11", platform="linux").versions() == expected
+
+
+def test_bootstrap_venv_installs_and_says_how_to_activate(tmp_path: Path, package_index) -> None:  # type: ignore[no-untyped-def]
+    project = _project(tmp_path, package_index.simple_url, "scikit-learn==1.4.2\n")
+    messages: list[str] = []
+    result = bootstrap(project / "requirements.txt", "venv", progress=messages.append)
+    assert result.file_action == "used as it is"
+    assert result.created.activate == f"source {project / '.venv' / 'bin' / 'activate'}"
+    out = subprocess.run(
+        [
+            str(result.created.python),
+            "-c",
+            "import scikit_learn, numpy; print(scikit_learn.__version__, numpy.__version__)",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.split() == ["1.4.2", "2.1.0"]
+    assert messages[0] == f"creating {project / '.venv'} with virtualenv"
+
+
+def test_bootstrap_into_a_new_folder_writes_the_file_first(tmp_path: Path, package_index) -> None:  # type: ignore[no-untyped-def]
+    project = _project(tmp_path, package_index.simple_url, "six\n")
+    target = tmp_path / "elsewhere"
+    result = bootstrap(project / "requirements.txt", "venv", path=target, installer="pip")
+    assert result.file_action == "created"
+    assert (target / "requirements.txt").read_text(encoding="utf-8") == f"--index-url {package_index.simple_url}\nsix\n"
+    assert (target / ".venv" / "lib").is_dir()
+
+
+def test_misspelled_names_get_the_closest_real_names(tmp_path: Path, package_index) -> None:  # type: ignore[no-untyped-def]
+    project = _project(tmp_path, package_index.simple_url, "mlflow\nsckit-learn\n")
+    with pytest.raises(EnvkitError) as info:
+        lock(project / "requirements.txt")
+    first = str(info.value).splitlines()[0]
+    assert first.startswith("no project named 'sckit-learn' was found on the package index. Did you mean scikit-learn")
+
+
+def test_misspelled_names_with_pip(tmp_path: Path, package_index) -> None:  # type: ignore[no-untyped-def]
+    project = _project(tmp_path, package_index.simple_url, "panadas\n")
+    with pytest.raises(EnvkitError) as info:
+        lock(project / "requirements.txt", installer="pip")
+    assert (
+        str(info.value)
+        .splitlines()[0]
+        .startswith("no project named 'panadas' was found on the package index. Did you mean pandas")
+    )
+
+
+@pytest.mark.parametrize("installer", ["uv", "pip"])
+def test_lock_writes_pylock_with_hashes(tmp_path: Path, package_index, installer: str) -> None:  # type: ignore[no-untyped-def]
+    from packaging.pylock import Pylock
+
+    from envkit.formats._toml import loads_toml
+
+    project = _project(tmp_path, package_index.simple_url, "scikit-learn\npandas\n")
+    result = lock(project / "requirements.txt", python="3.11", platform="linux", installer=installer)
+    assert result.tool == installer
+    pins = parse_pylock_pins(result.text)
+    assert {n: p.version for n, p in pins.items()} == SKLEARN_PANDAS
+    assert all(p.hashes and p.hashes[0].startswith("sha256:") for p in pins.values())
+    Pylock.from_dict(loads_toml(result.text, "pylock.toml"))  # valid PEP 751
+
+
+def test_lock_removes_credentials_from_urls(tmp_path: Path, package_index) -> None:  # type: ignore[no-untyped-def]
+    secret_index = package_index.simple_url.replace("http://", "http://alice:s3cr3t@")
+    project = _project(tmp_path, secret_index, "six\n")
+    for installer in ("uv", "pip"):
+        result = lock(project / "requirements.txt", installer=installer)
+        assert "s3cr3t" not in result.text
+        assert "alice" not in result.text
+        assert 'name = "six"' in result.text
+
+
+def test_verify_resolve_uv_and_pip_agree(tmp_path: Path, package_index) -> None:  # type: ignore[no-untyped-def]
+    """The venv resolution is the same whichever installer resolves it."""
+    project = _project(tmp_path, package_index.simple_url, "scikit-learn\npandas\n")
+    via_uv = get("venv")(installer="uv").resolve(project, python="3.11", platform="linux")
+    via_pip = get("venv")(installer="pip").resolve(project, python="3.11", platform="linux")
+    assert via_uv.versions() == via_pip.versions()
+
+
+def test_lock_cli_end_to_end(tmp_path: Path, package_index) -> None:  # type: ignore[no-untyped-def]
+    project = _project(tmp_path, package_index.simple_url, "six\n")
+    out = project / "pylock.toml"
+    proc = subprocess.run(
+        [sys.executable, "-m", "envkit", "lock", str(project / "requirements.txt"), "-o", str(out)],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == f"{out}: created, 1 packages locked with uv\n"
+    assert 'name = "six"' in out.read_text(encoding="utf-8")
+    again = subprocess.run(
+        [sys.executable, "-m", "envkit", "lock", str(project / "requirements.txt"), "-o", str(out)],
+        capture_output=True,
+        text=True,
+    )
+    assert again.returncode == 0
+    assert again.stdout == f"{out}: unchanged, 1 packages locked with uv\n"
+
+
+def test_verify_with_an_unavailable_named_manager_is_bad_usage(
+    tmp_path: Path, package_index, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    from envkit.managers.pipenv import PipenvManager
+
+    monkeypatch.setattr(
+        PipenvManager, "unavailable", classmethod(lambda cls: "pipenv is not on PATH: `pip install pipenv`")
+    )
+    project = _project(tmp_path, package_index.simple_url, "six\n")
+    with pytest.raises(EnvkitError) as info:
+        verify(project / "requirements.txt", depth="resolve", managers=["pipenv"])
+    assert str(info.value) == "pipenv is not available here: pipenv is not on PATH: `pip install pipenv`"
+
+
+def test_model_of_the_bootstrapped_file_is_the_source(tmp_path: Path, package_index) -> None:  # type: ignore[no-untyped-def]
+    project = _project(tmp_path, package_index.simple_url, "six ; python_version >= '3'\n")
+    result = bootstrap(project / "requirements.txt", "venv", path=tmp_path / "copy")
+    assert envkit.load(result.file) == envkit.load(project / "requirements.txt")
