@@ -11,8 +11,6 @@ and render the way ``packaging`` does: a message, the line, and a caret under th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 __all__ = ["EnvkitError", "IncludeError", "ParseError", "caret_lines"]
 
 #: How much of a very long line is shown around the column of an error.
@@ -57,13 +55,6 @@ def caret_lines(text: str, column: int, width: int = 1) -> str:
     return f"    {shown}\n    {caret}"
 
 
-@dataclass(frozen=True)
-class _Where:
-    path: str
-    line: int
-    column: int
-
-
 class ParseError(EnvkitError):
     """A malformed piece of text: names ``path:line:col`` and draws a caret under it."""
 
@@ -78,6 +69,11 @@ class ParseError(EnvkitError):
         width: int = 1,
         hint: str | None = None,
     ) -> None:
+        from .model import mask_secrets
+
+        message = mask_secrets(message)
+        text = mask_secrets(text)
+        hint = mask_secrets(hint) if hint else hint
         self.reason = message
         self.path = path
         self.line = line

@@ -27,6 +27,7 @@ __all__ = [
     "PipOptions",
     "Source",
     "SourceKind",
+    "mask_secrets",
     "redact_url",
 ]
 
@@ -90,6 +91,43 @@ def redact_url(url: str) -> str:
             netloc = f"{user if _keep(user) else '***'}@{host}"
     query = _TOKEN_QUERY_RE.sub(r"\1***", "?" + parts.query)[1:] if parts.query else ""
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+_URL_IN_TEXT_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>]+")
+
+
+def mask_secrets(text: str) -> str:
+    """``text`` with the credentials of every URL in it replaced by ``*``, one per character.
+
+    Unlike :func:`redact_url` the length of the text does not change, so a caret drawn
+    under it still points at the right column.
+    """
+
+    def mask(match: re.Match[str]) -> str:
+        url = match.group(0)
+        shown = redact_url(url)
+        if shown == url:
+            return url
+        out = list(url)
+        # Walk both strings: every run that redact_url turned into '***' is masked in place.
+        i = j = 0
+        while i < len(url) and j < len(shown):
+            if url[i] == shown[j]:
+                i += 1
+                j += 1
+                continue
+            if shown.startswith("***", j):
+                j += 3
+                end = shown[j] if j < len(shown) else None
+                while i < len(url) and (end is None or url[i] != end):
+                    out[i] = "*"
+                    i += 1
+                continue
+            i += 1
+            j += 1
+        return "".join(out)
+
+    return _URL_IN_TEXT_RE.sub(mask, text)
 
 
 @dataclass(frozen=True)

@@ -67,7 +67,7 @@ def dependency_to_dict(dep: Dependency, *, show_secrets: bool = False) -> dict[s
         "index": dep.index,
         "channel": dep.channel,
         "text": text,
-        "comment": dep.comment,
+        "comment": dep.comment if show_secrets or dep.comment is None else _redact_text(dep.comment),
         "origin": {"path": dep.origin.path, "line": dep.origin.line} if dep.origin else None,
     }
 

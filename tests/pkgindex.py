@@ -154,7 +154,7 @@ def build_index(root: Path, graph: tuple[Dist, ...] = GRAPH) -> Path:
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
 

@@ -20,7 +20,7 @@ Examples:
   envkit show requirements.txt --env    expand ${VAR} from the environment, as pip does
 """
 )
-@click.argument("file", type=click.Path(dir_okay=False, path_type=str))
+@click.argument("file", type=click.Path(path_type=str))
 @click.option("--from", "fmt", metavar="FORMAT", help="The file's format, when its name does not tell (requirements).")
 @click.option("--json", "as_json", is_flag=True, help="Print the canonical model as JSON (schema in the README).")
 @click.option("--show-secrets", is_flag=True, help="Show credentials in URLs instead of ***.")
@@ -69,19 +69,24 @@ def _notes(dep: Dependency) -> str:
     return ", ".join(parts)
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def render(env: Environment, path: str, show_secrets: bool = False) -> str:
     data = environment_to_dict(env, show_secrets=show_secrets, path=path)
     deps = env.requirements
     n_con = sum(d.constraint for d in deps)
-    head = [f"{path}  ({env.format}, {len(deps) - n_con} requirements, {n_con} constraints)"]
+    n_req = len(deps) - n_con
+    head = [f"{path}  ({env.format}, {_count(n_req, 'requirement')}, {_count(n_con, 'constraint')})"]
     if env.python is not None:
-        head.append(f"{'python:':<14}{env.python}")
+        head.append(f"{'python:':<15}{env.python}")
     for source in data["sources"]:
-        head.append(f"{source['kind'] + ':':<14}{source['url']}")
+        head.append(f"{source['kind'] + ':':<15}{source['url']}")
     opts = {k: v for k, v in data["options"].items() if v and k not in ("index_url", "extra_index_urls", "find_links")}
     for key, value in opts.items():
         shown = "yes" if value is True else ", ".join(value)
-        head.append(f"{key.replace('_', '-') + ':':<14}{shown}")
+        head.append(f"{key.replace('_', '-') + ':':<15}{shown}")
     rows = [
         [
             str(i),

@@ -37,7 +37,12 @@ def get(name: str) -> Format:
     except KeyError:
         known = ", ".join(sorted(REGISTRY))
         raise EnvkitError(f"unknown format {name!r} (known: {known})") from None
-    return cast(Format, importlib.import_module(module))
+    try:
+        return cast(Format, importlib.import_module(module))
+    except ModuleNotFoundError as exc:
+        if exc.name != module:
+            raise
+        raise EnvkitError(f"the {name} format is not available in this version of envkit") from None
 
 
 def available() -> list[str]:
