@@ -223,8 +223,9 @@ class PipOptions:
         return {f.name: (list(v) if isinstance(v := getattr(self, f.name), tuple) else v) for f in fields(self)}
 
 
-def _hash_key(hashes: Iterable[tuple[str, str]]) -> frozenset[tuple[str, str]]:
-    return frozenset((algo.lower(), digest.lower()) for algo, digest in hashes)
+def _hash_key(hashes: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+    # Sorted, not a set: the key's repr must be the same for equal values (sort_key).
+    return tuple(sorted({(algo.lower(), digest.lower()) for algo, digest in hashes}))
 
 
 @dataclass(frozen=True, eq=False)
@@ -270,7 +271,7 @@ class Dependency:
         return (
             self.key,
             self.specifier,
-            frozenset(canonicalize_name(e) for e in self.extras),
+            tuple(sorted({canonicalize_name(e) for e in self.extras})),
             str(self.marker) if self.marker is not None else None,
             self.url,
             self.path,

@@ -29,9 +29,15 @@ def loads_toml(text: str, path: str) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as exc:
         message = str(exc)
         match = _AT_RE.search(message)
-        line, column = (int(match.group(1)), int(match.group(2))) if match else (1, 1)
-        reason = _AT_RE.sub("", message).strip() or "invalid TOML"
         lines = text.splitlines()
+        if match:
+            line, column = int(match.group(1)), int(match.group(2))
+        elif "(at end of document)" in message:
+            line = max(len(lines), 1)
+            column = len(lines[-1]) + 1 if lines else 1
+        else:
+            line, column = 1, 1
+        reason = _AT_RE.sub("", message).replace("(at end of document)", "").strip() or "invalid TOML"
         shown = lines[line - 1] if 0 < line <= len(lines) else ""
         raise ParseError(f"invalid TOML: {reason}", path=path, line=line, column=column, text=shown) from None
 
