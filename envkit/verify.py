@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from packaging.specifiers import SpecifierSet
+
 from .formats import Loss
 from .model import Dependency, Environment
 
@@ -74,11 +76,11 @@ def _view(dep: Dependency, env: Environment) -> dict[str, str]:
     """The fields that decide what gets installed, as comparable strings."""
     index = env.source_named(dep.index) if dep.index else None
     return {
-        "version": str(dep.specifier),
+        "version": _spec_key(dep.specifier),
         "extras": ",".join(sorted(dep.extras)),
         "marker": str(dep.marker) if dep.marker is not None else "",
         "url": _url(dep.url) or "",
-        "path": (dep.path or "").rstrip("/"),
+        "path": (_location(dep) or "") if dep.path and not dep.url else "",
         "editable": "yes" if dep.editable else "no",
         "constraint": "yes" if dep.constraint else "no",
         "hashes": ",".join(sorted(f"{a}:{d}" for a, d in dep.hashes)),
@@ -87,8 +89,32 @@ def _view(dep: Dependency, env: Environment) -> dict[str, str]:
     }
 
 
-def _identity(dep: Dependency) -> str:
-    return dep.key or f"<{_url(dep.url) or dep.path}>"
+def _spec_key(spec: SpecifierSet) -> str:
+    """A specifier set in a canonical spelling: ``<3.0`` and ``<3`` are the same bound."""
+    from packaging.utils import canonicalize_version
+
+    parts = []
+    for item in spec:
+        version = item.version if "*" in item.version else canonicalize_version(item.version)
+        parts.append(f"{item.operator}{version}")
+    return ",".join(sorted(parts))
+
+
+def _location(dep: Dependency) -> str | None:
+    if dep.url:
+        return _url(dep.url)
+    if dep.path:
+        import posixpath
+
+        return posixpath.normpath(dep.path.replace("\\", "/"))
+    return None
+
+
+def _same_thing(a: Dependency, b: Dependency) -> bool:
+    """Named alike, or (when either has no name) from the same place."""
+    if a.key and b.key:
+        return a.key == b.key
+    return _location(a) is not None and _location(a) == _location(b)
 
 
 def _explained(dep: Dependency, losses: tuple[Loss, ...]) -> bool:
@@ -123,12 +149,12 @@ def compare_static(target: str, source: Environment, written: Environment, losse
     remaining = list(written.requirements)
     for dep in source.requirements:
         view = _view(dep, source)
-        exact = next((w for w in remaining if _identity(w) == _identity(dep) and _view(w, written) == view), None)
+        exact = next((w for w in remaining if _same_thing(w, dep) and _view(w, written) == view), None)
         if exact is not None:
             remaining.remove(exact)
             continue
         explained = _explained(dep, losses)
-        same_name = [w for w in remaining if _identity(w) == _identity(dep)]
+        same_name = [w for w in remaining if _same_thing(w, dep)]
         if not same_name:
             diffs.append(Difference(str(dep), "presence", "present", "missing", explained))
             continue
@@ -167,9 +193,8 @@ def compare_static(target: str, source: Environment, written: Environment, losse
         a, b = source.options.to_dict(), written.options.to_dict()
         for key in a:
             if a[key] != b[key]:
-                diffs.append(
-                    Difference("options", key, str(a[key]), str(b[key]), _any_loss(losses, key.replace("_", "-"), key))
-                )
+                flag = key.replace("_", "-").removesuffix("s")  # trusted_hosts -> trusted-host
+                diffs.append(Difference("options", key, str(a[key]), str(b[key]), _any_loss(losses, flag, key)))
     if sorted(source.conda) != sorted(written.conda):
         diffs.append(
             Difference(

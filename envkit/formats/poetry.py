@@ -1080,6 +1080,10 @@ def _merge_duplicates(deps: list[Dependency], losses: list[Loss]) -> list[Depend
             result.append(dep)
             continue
         first = result[twin]
+        if first.origin is not None or first.text:
+            losses.append(
+                Loss("transformed", str(first), f"merged with a later {dep.name} requirement ({dep})", first.origin)
+            )
         result[twin] = first.with_changes(
             specifier=_intersect(first.specifier, dep.specifier),
             extras=first.extras | dep.extras,
