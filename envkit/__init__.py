@@ -12,11 +12,37 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .__about__ import __version__
-from .errors import EnvkitError, ParseError
-from .model import Dependency, Diagnostic, Environment, Origin, PipOptions, Source
+
+if TYPE_CHECKING:
+    from .errors import EnvkitError, ParseError
+    from .model import Dependency, Diagnostic, Environment, Origin, PipOptions, Source
+
+#: Names imported on first use (PEP 562), so that ``import envkit`` stays cheap.
+_LAZY = {
+    "EnvkitError": "envkit.errors",
+    "ParseError": "envkit.errors",
+    "Dependency": "envkit.model",
+    "Diagnostic": "envkit.model",
+    "Environment": "envkit.model",
+    "Origin": "envkit.model",
+    "PipOptions": "envkit.model",
+    "Source": "envkit.model",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'envkit' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "Dependency",
@@ -42,8 +68,10 @@ def detect_format(path: str, text: str) -> str:
     Raises :class:`EnvkitError` when no format claims the file, or more than one does.
     """
     from . import formats
+    from .errors import EnvkitError
 
-    claims = [name for name in formats.available() if formats.get(name).detect(path, text)]
+    present = set(formats.available())
+    claims = [name for name in formats.candidates(path) if name in present and formats.get(name).detect(path, text)]
     if len(claims) == 1:
         return claims[0]
     if not claims:
@@ -78,6 +106,8 @@ def load(
 
 
 def _check_bare_editables(env: Environment) -> None:
+    from .errors import ParseError
+
     """An editable given as a bare word (``-e acme``) must be a folder: pip decides that by
     looking in the current directory, and so does :func:`load` (the reader never looks)."""
     from pathlib import Path

@@ -12,7 +12,7 @@ from typing import cast
 from ..errors import EnvkitError
 from ._base import Format, Loss, Opener, Rendered
 
-__all__ = ["REGISTRY", "WRITABLE", "Format", "Loss", "Opener", "Rendered", "available", "get"]
+__all__ = ["REGISTRY", "WRITABLE", "Format", "Loss", "Opener", "Rendered", "available", "candidates", "get"]
 
 #: Format name -> module that implements it.
 REGISTRY: dict[str, str] = {
@@ -43,6 +43,34 @@ def get(name: str) -> Format:
         if exc.name != module:
             raise
         raise EnvkitError(f"the {name} format is not available in this version of envkit") from None
+
+
+def candidates(path: str) -> list[str]:
+    """Formats a file of this name can be, judged by the name alone (no module imported).
+
+    ``detect`` of each candidate then looks at the content; a name that no rule knows
+    leaves every format a candidate.
+    """
+    import fnmatch
+    import posixpath
+
+    name = posixpath.basename(path.replace("\\", "/")).lower()
+    rules = (
+        ("pipfile.lock", ("pipfile-lock",)),
+        ("pipfile", ("pipfile",)),
+        ("poetry.lock", ("poetry-lock",)),
+        ("pyproject.toml", ("poetry", "uv")),
+        ("pylock.toml", ("pylock",)),
+        ("pylock.*.toml", ("pylock",)),
+        ("*.txt", ("requirements",)),
+        ("*.in", ("requirements",)),
+        ("*.yml", ("conda",)),
+        ("*.yaml", ("conda",)),
+    )
+    for pattern, names in rules:
+        if fnmatch.fnmatch(name, pattern):
+            return list(names)
+    return list(REGISTRY)
 
 
 def available() -> list[str]:
