@@ -147,18 +147,23 @@ def compare_static(target: str, source: Environment, written: Environment, losse
     """Compare ``written`` (a target file read back) with ``source``, given the losses."""
     diffs: list[Difference] = []
     remaining = list(written.requirements)
+    unmatched: list[Dependency] = []
+    # 1. exact matches first, so that a look-alike never takes another's partner
     for dep in source.requirements:
         view = _view(dep, source)
         exact = next((w for w in remaining if _same_thing(w, dep) and _view(w, written) == view), None)
-        if exact is not None:
+        if exact is None:
+            unmatched.append(dep)
+        else:
             remaining.remove(exact)
-            continue
+    # 2. then each pairs with its closest look-alike, those without a reported loss first
+    for dep in sorted(unmatched, key=lambda d: _explained(d, losses)):
         explained = _explained(dep, losses)
         same_name = [w for w in remaining if _same_thing(w, dep)]
         if not same_name:
             diffs.append(Difference(str(dep), "presence", "present", "missing", explained))
             continue
-        # The closest candidate: the one that differs in the fewest fields.
+        view = _view(dep, source)
         other = min(same_name, key=lambda w: sum(a != b for a, b in zip(_view(w, written).values(), view.values())))
         remaining.remove(other)
         other_view = _view(other, written)

@@ -17,7 +17,8 @@ import envkit
 from envkit import formats
 from envkit.convert import convert
 from envkit.verify import compare_static
-from tests.conftest import CORPUS, EXAMPLES
+from tests.conftest import EXAMPLES
+from tests.test_corpus_requirements import CERTBOT_RTD, ENTRIES, LOCAL_PROJECTS, _make_projects, _stage
 
 TARGETS = ("venv", "conda", "pipenv", "poetry", "uv", "pylock")
 SEED_TARGETS = ("conda", "pipenv", "poetry")
@@ -26,12 +27,7 @@ EXAMPLE_FILES = sorted(
     str(p.relative_to(EXAMPLES)) for p in EXAMPLES.rglob("*") if p.is_file() and p.name != "README.md"
 ) if EXAMPLES.is_dir() else []
 
-CORPUS_REQUIREMENTS = sorted(
-    p.name for p in (CORPUS / "requirements").glob("*.txt")
-) if (CORPUS / "requirements").is_dir() else []
-
-#: Corpus files whose includes only resolve inside their tree (read those from trees/).
-_SKIP_CORPUS = {"certbot__certbot__certbot-dns-google_readthedocs.org.requirements.txt"}
+CORPUS_REQUIREMENTS = sorted(ENTRIES)
 
 
 def _read_back(target: str, text: str, files: dict[str, str], folder: Path) -> envkit.Environment:
@@ -70,15 +66,11 @@ def test_every_example_converts_to_every_target(example: str, target: str, examp
 @pytest.mark.parametrize("target", SEED_TARGETS)
 @pytest.mark.parametrize("name", CORPUS_REQUIREMENTS)
 def test_corpus_requirements_there_and_back(name: str, target: str, corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    if name in _SKIP_CORPUS:
-        pytest.skip("edits local folders that are not in the corpus (tested in test_corpus_requirements)")
-    shutil.copy(corpus / "requirements" / name, tmp_path / name)
-    monkeypatch.chdir(tmp_path)
-    try:
-        source = envkit.load(name)
-    except envkit.EnvkitError:
-        # files with includes are read from their trees in test_corpus_requirements
-        pytest.skip("includes another corpus file")
+    root, rel = _stage(corpus, ENTRIES[name], tmp_path)
+    if name == CERTBOT_RTD:
+        _make_projects(root, LOCAL_PROJECTS[name])
+    monkeypatch.chdir(root)
+    source = envkit.load(rel)
     there = convert(source, target)
     folder = tmp_path / "there"
     folder.mkdir()
