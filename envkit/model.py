@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields, replace
+from functools import cached_property
 from typing import Any, Literal, Optional
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
@@ -262,7 +263,7 @@ class Dependency:
     origin: Optional[Origin] = field(default=None, compare=False)
 
     # -- identity -------------------------------------------------------------------
-    @property
+    @cached_property
     def key(self) -> Optional[str]:
         """The PEP 503 normalized name, or ``None`` for an unnamed requirement."""
         return canonicalize_name(self.name) if self.name else None

@@ -1064,19 +1064,13 @@ def _merge_duplicates(deps: list[Dependency], losses: list[Loss]) -> list[Depend
     """Requirements of one name, group and marker, both plain versions, become one with
     both specifiers: pip intersects them; poetry would read two dependencies."""
     result: list[Dependency] = []
+    seen: dict[tuple[str | None, str | None, str], int] = {}
     for dep in deps:
-        twin = next(
-            (
-                i
-                for i, d in enumerate(result)
-                if d.key == dep.key
-                and d.group == dep.group
-                and str(d.marker) == str(dep.marker)
-                and not (d.url or d.path or dep.url or dep.path)
-            ),
-            None,
-        )
+        slot = (dep.key, dep.group, str(dep.marker))
+        twin = seen.get(slot) if not (dep.url or dep.path) else None
         if twin is None:
+            if not (dep.url or dep.path):
+                seen[slot] = len(result)
             result.append(dep)
             continue
         first = result[twin]
