@@ -5,6 +5,7 @@ real ``PackageFinder``) and turns what pip built (``InstallRequirement`` objects
 finder's search scope) into plain data. :func:`envkit_view` turns an envkit
 :class:`~envkit.model.Environment` into the same shape. Local paths are compared as pip
 sees them: ``file:`` URLs of the path taken relative to the current directory.
+``--pre`` is pip's ``--all-releases :all:``, and is compared as that.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 from packaging.utils import canonicalize_name
 
-from envkit.model import Dependency, Environment
+from envkit.model import Dependency, Environment, Source
 
 PYPI = "https://pypi.org/simple"
 
@@ -23,11 +24,20 @@ def pip_view(path: str) -> dict[str, Any]:
     """Parse ``path`` with pip; return ``{"requirements": [...], "options": {...}}``.
 
     Raises whatever pip raises for a file pip rejects.
+
+    pip's ``--use-feature`` option has one list as its default for every parser it builds
+    (a ``functools.partial`` with ``default=[]``): every ``--use-feature`` of every line,
+    requirement lines included, lands in that list, which *is* the install's
+    ``features_enabled``. Within one pip run that is pip's behaviour; across runs in one
+    process it leaks, so the list is emptied first.
     """
+    from pip._internal.cli import cmdoptions
     from pip._internal.commands import create_command
     from pip._internal.req.constructors import install_req_from_parsed_requirement
     from pip._internal.req.req_file import parse_requirements
+    from pip._internal.utils.misc import build_netloc
 
+    cmdoptions.use_new_feature.keywords["default"].clear()
     command = create_command("install", isolated=True)
     options, _ = command.parse_args([])
     with command.main_context():
@@ -39,6 +49,7 @@ def pip_view(path: str) -> dict[str, Any]:
             reqs.append(_ireq_view(ireq, parsed))
     scope = finder.search_scope
     fc = finder.format_control
+    rc = finder.release_control
     return {
         "requirements": reqs,
         "options": {
@@ -47,10 +58,13 @@ def pip_view(path: str) -> dict[str, Any]:
             "no_index": scope.no_index,
             "prefer_binary": finder._candidate_prefs.prefer_binary,  # type: ignore[attr-defined]
             "require_hashes": bool(options.require_hashes),
-            "trusted_hosts": list(session.pip_trusted_origins and [h for h, _ in session.pip_trusted_origins]),
+            "no_require_hashes": bool(options.no_require_hashes),
+            "trusted_hosts": [build_netloc(h, p) for h, p in session.pip_trusted_origins],
             "no_binary": sorted(fc.no_binary) if fc else [],
             "only_binary": sorted(fc.only_binary) if fc else [],
-            "features": sorted(options.features_enabled),
+            "all_releases": sorted(rc.all_releases) if rc else [],
+            "only_final": sorted(rc.only_final) if rc else [],
+            "features": sorted(set(options.features_enabled)),
         },
     }
 
@@ -92,10 +106,23 @@ def _dep_url(dep: Dependency) -> str | None:
     url = dep.url
     if url is None:
         return None
-    if url.lower().startswith("file:") and "../" in url:
+    # pip makes a relative file: URL absolute only when it is the line itself (not after
+    # 'name @', not after -e).
+    bare = not dep.editable and dep.text.lstrip().startswith(url)
+    if bare and url.lower().startswith("file:") and "../" in url:
         from pip._internal.models.link import Link
 
         return _path_url(Link(url).path)
+    return url
+
+
+def _find_links(source: Source) -> str:
+    """A find-links location as pip keeps it: joined to the file's folder when that exists."""
+    url = source.full_url()
+    if source.origin is not None:
+        joined = os.path.join(os.path.dirname(os.path.abspath(source.origin.path)), url)
+        if os.path.exists(joined):
+            return joined
     return url
 
 
@@ -117,20 +144,27 @@ def envkit_view(env: Environment) -> dict[str, Any]:
                 "config_settings": sorted(dep.config_settings),
             }
         )
+    from pip._internal.utils.misc import build_netloc, parse_netloc
+
     index = [s.full_url() for s in env.sources if s.kind == "index"]
     extras = [s.full_url() for s in env.sources if s.kind == "extra-index"]
     opts = env.options
+    hosts = list(dict.fromkeys(build_netloc(*parse_netloc(h)) for h in opts.trusted_hosts))  # type: ignore[arg-type]
+    all_releases = set(opts.all_releases) | ({":all:"} if opts.pre else set())
     return {
         "requirements": reqs,
         "options": {
             "index_urls": [] if opts.no_index else (index or [PYPI]) + extras,
-            "find_links": [s.full_url() for s in env.sources if s.kind == "find-links"],
+            "find_links": [_find_links(s) for s in env.sources if s.kind == "find-links"],
             "no_index": opts.no_index,
             "prefer_binary": opts.prefer_binary,
             "require_hashes": opts.require_hashes,
-            "trusted_hosts": list(opts.trusted_hosts),
+            "no_require_hashes": opts.no_require_hashes,
+            "trusted_hosts": hosts,
             "no_binary": sorted(opts.no_binary),
             "only_binary": sorted(opts.only_binary),
+            "all_releases": sorted(all_releases),
+            "only_final": sorted(opts.only_final),
             "features": sorted(set(opts.use_features)),
         },
     }

@@ -137,6 +137,36 @@ class LogicalLine:
                 break
         return piece.line, piece.column + (offset - piece.offset), piece.physical
 
+    def substitute(self, replacements: list[tuple[int, int, str]]) -> LogicalLine:
+        """This line with each ``text[start:end]`` replaced (in order, not overlapping).
+
+        Text kept maps back as before; a replacement maps to where the replaced text began.
+        """
+        bounds = sorted({p.offset - self.lead for p in self.pieces} - {0})
+        pieces: list[_Piece] = []
+        chunks: list[str] = []
+        size = 0
+
+        def place(start: int, text: str) -> None:
+            nonlocal size
+            line, column, physical = self.locate(start)
+            pieces.append(_Piece(size, line, column, physical))
+            chunks.append(text)
+            size += len(text)
+
+        def keep(start: int, end: int) -> None:
+            cuts = [start, *(b for b in bounds if start < b < end), end]
+            for a, b in zip(cuts, cuts[1:]):
+                place(a, self.text[a:b])
+
+        position = 0
+        for start, end, new in replacements:
+            keep(position, start)
+            place(start, new)
+            position = end
+        keep(position, len(self.text))
+        return LogicalLine("".join(chunks), tuple(pieces), self.comment, self.path)
+
     def error(self, message: str, offset: int, width: int = 1, hint: str | None = None) -> ParseError:
         """A :class:`ParseError` pointing at ``offset`` (in :attr:`text`)."""
         line, column, physical = self.locate(offset)
@@ -201,44 +231,56 @@ class Token:
     end: int
 
 
-def split_words(line: LogicalLine, start: int) -> list[Token]:
-    """Split ``line.text[start:]`` into words the way ``shlex.split`` does (POSIX mode).
+#: What ``shlex.split`` (POSIX mode) treats as blanks; a line holds no line breaks.
+_BLANKS_RE = re.compile(r"[ \t\r\n]*")
+#: A run of characters with no special meaning to ``shlex``.
+_PLAIN_RE = re.compile(r"[^ \t\r\n'\"\\]+")
+#: The body of a double-quoted string: ``\"`` and ``\\`` are its only escapes.
+_DOUBLE_RE = re.compile(r'[^"\\]*(?:\\[\s\S][^"\\]*)*')
+_DOUBLE_ESCAPE_RE = re.compile(r'\\(["\\])')
 
-    Quotes group, backslashes escape; spans stay attached for error messages.
+
+def split_words(line: LogicalLine, start: int) -> list[Token]:
+    """Split ``line.text[start:]`` into words exactly as ``shlex.split`` does (POSIX mode).
+
+    Blanks are space and tab; single quotes keep everything; in double quotes a backslash
+    escapes only ``"`` and ``\\``; outside quotes it escapes any character. Adjacent pieces
+    join into one word. Spans stay attached for error messages. Linear in the text.
     """
     text = line.text
     tokens: list[Token] = []
-    i = start
     n = len(text)
+    i = _BLANKS_RE.match(text, start).end()  # type: ignore[union-attr]
     while i < n:
-        while i < n and text[i].isspace():
-            i += 1
-        if i >= n:
-            break
         begin = i
         value: list[str] = []
-        while i < n and not text[i].isspace():
+        while i < n and text[i] not in " \t\r\n":
             ch = text[i]
-            if ch == "\\":
-                if i + 1 < n:
-                    value.append(text[i + 1])
-                i += 2
-            elif ch in "'\"":
-                close = i + 1
-                while True:
-                    if close >= n:
-                        raise line.error("this quote is never closed", i, hint="close it, or escape it with '\\'")
-                    if text[close] == ch:
-                        break
-                    if ch == '"' and text[close] == "\\" and close + 1 < n and text[close + 1] in '"\\$`':
-                        value.append(text[close + 1])
-                        close += 2
-                        continue
-                    value.append(text[close])
-                    close += 1
+            if ch == "'":
+                close = text.find("'", i + 1)
+                if close < 0:
+                    raise line.error("this quote is never closed", i, hint="close it, or escape it with '\\'")
+                value.append(text[i + 1 : close])
                 i = close + 1
+            elif ch == '"':
+                body = _DOUBLE_RE.match(text, i + 1)
+                assert body is not None
+                if body.end() >= n or text[body.end()] != '"':
+                    raise line.error("this quote is never closed", i, hint="close it, or escape it with '\\'")
+                value.append(_DOUBLE_ESCAPE_RE.sub(r"\1", body.group()))
+                i = body.end() + 1
+            elif ch == "\\":
+                if i + 1 >= n:
+                    raise line.error(
+                        "this backslash escapes nothing", i, hint="remove it, or write '\\\\' for a backslash"
+                    )
+                value.append(text[i + 1])
+                i += 2
             else:
-                value.append(ch)
-                i += 1
-        tokens.append(Token("".join(value), begin, i))
+                plain = _PLAIN_RE.match(text, i)
+                assert plain is not None
+                value.append(plain.group())
+                i = plain.end()
+        tokens.append(Token("".join(value), begin, min(i, n)))
+        i = _BLANKS_RE.match(text, i).end()  # type: ignore[union-attr]
     return tokens

@@ -17,12 +17,27 @@ Requirement text runs up to the first whitespace-separated word that starts with
 the rest is split like a shell line (quotes, backslashes) and read like pip's option
 parser (``--opt=value`` or ``--opt value``, unique prefixes of long options).
 
+How options combine, as pip does it:
+
+- on a requirement or ``-e`` line, only that requirement's options count, except
+  ``--no-binary``/``--only-binary``/``--all-releases``/``--only-final``/``--use-feature``,
+  which pip applies to the whole install wherever they are written;
+- a line with an ``-e`` and requirement text edits the requirement text;
+- an include line (``-r``/``-c``) reads the first ``-r`` (else the first ``-c``) and
+  nothing else but those same five options;
+- within an option line, the last ``--index-url`` is set before the line's extra index
+  URLs are added, and ``--pre`` (pip's ``--all-releases :all:``) after its release options;
+  a later ``--index-url`` forgets earlier extra index URLs, ``--no-index`` all of them.
+
 Where pip silently ignores something (a file-wide option on a requirement line, a second
 ``-r`` on one line, words left after options), envkit follows pip and says so in a
 warning. Where pip fails, envkit raises a :class:`~envkit.errors.ParseError` with the
-line, column and a caret. Two deliberate differences: any whitespace (a tab too)
-separates a requirement from its options, and ``${VAR}`` references are kept, not
-expanded, unless the caller passes ``environ``.
+line, column and a caret; pip's parse-time checks (``--hash``, ``--config-settings``,
+``--use-feature`` values) apply on every line. Deliberate differences: any whitespace (a
+tab too) separates a requirement from its options; ``${VAR}`` references are kept, not
+expanded, unless the caller passes ``environ``; an empty value is an error for options
+where pip would use it as a location; local folders are checked only when the caller
+passes ``folder_exists``.
 """
 
 from __future__ import annotations
@@ -30,7 +45,7 @@ from __future__ import annotations
 import posixpath
 import re
 import shlex
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Literal, Optional
 from urllib.parse import unquote, urljoin, urlsplit
@@ -95,6 +110,14 @@ _PRAGMA_RE = re.compile(r"^#[ \t]*requires-python:(?P<spec>[^\n]*)$", re.MULTILI
 
 Scope = Literal["file", "req", "include", "editable"]
 
+#: Says whether a local path, as written, names a folder (see :func:`loads`).
+FolderCheck = Callable[[str], bool]
+
+_NO_FOLDER_HINT = (
+    "there is no folder {path!r} in the current directory"
+    " (pip looks for {what} there, not beside the requirements file)"
+)
+
 
 @dataclass(frozen=True)
 class _Option:
@@ -105,7 +128,8 @@ class _Option:
 
     @property
     def label(self) -> str:
-        return self.names[-1] if self.names[-1].startswith("--") else self.names[0]
+        """The option's main spelling: its first long name (``--index-url``, not ``--pypi-url``)."""
+        return next((n for n in self.names if n.startswith("--")), self.names[0])
 
 
 _OPTIONS = (
@@ -166,14 +190,18 @@ def loads(
     opener: Opener | None = None,
     environ: Mapping[str, str] | None = None,
     constraint: bool = False,
+    folder_exists: FolderCheck | None = None,
 ) -> Environment:
     """Read requirements-file ``text`` (its name ``path``) into an :class:`Environment`.
 
     Includes (``-r``/``-c``) are read through ``opener`` and expanded in place; without
     an opener an include is an error. ``environ``, when given, expands ``${VAR}``
     references as pip does (an unset variable is left as it is, with a warning).
+    ``folder_exists``, when given, is asked whether a local project path (``-e ./pkg``,
+    ``./pkg``) names a folder, as written (pip looks in the current directory); a path
+    that does not is an error, as in pip. Without it, paths are taken as they are.
     """
-    reader = _Reader(opener, environ)
+    reader = _Reader(opener, environ, folder_exists)
     reader.read_text(text, path, constraint, ())
     return reader.environment()
 
@@ -185,9 +213,10 @@ def loads_bytes(
     opener: Opener | None = None,
     environ: Mapping[str, str] | None = None,
     constraint: bool = False,
+    folder_exists: FolderCheck | None = None,
 ) -> Environment:
     """Like :func:`loads`, from undecoded bytes (BOM, PEP 263 coding line, UTF-16...)."""
-    reader = _Reader(opener, environ)
+    reader = _Reader(opener, environ, folder_exists)
     reader.read_text(decode(data, path), path, constraint, ())
     return reader.environment()
 
@@ -209,9 +238,12 @@ class _State:
 
 
 class _Reader:
-    def __init__(self, opener: Opener | None, environ: Mapping[str, str] | None) -> None:
+    def __init__(
+        self, opener: Opener | None, environ: Mapping[str, str] | None, folder_exists: FolderCheck | None = None
+    ) -> None:
         self.opener = opener
         self.environ = environ
+        self.folder_exists = folder_exists
         self.state = _State()
         self.files_read = 0
 
@@ -227,19 +259,20 @@ class _Reader:
             self._read_line(line, constraint, stack)
 
     def _expand(self, line: LogicalLine) -> LogicalLine:
-        def value(match: re.Match[str]) -> str:
-            found = self.environ.get(match.group("name")) if self.environ is not None else None
-            if not found:
+        """``line`` with its set ``${VAR}`` references expanded, positions still mapped back."""
+        assert self.environ is not None
+        replacements: list[tuple[int, int, str]] = []
+        for match in VAR_RE.finditer(line.text):
+            found = self.environ.get(match.group("name"))
+            if found:
+                replacements.append((match.start(), match.end(), found))
+            else:
                 self._warn(
                     line,
                     match.start(),
                     f"environment variable {match.group('name')} is not set; '{match.group(0)}' is kept as written",
                 )
-                return match.group(0)
-            return found
-
-        expanded = VAR_RE.sub(value, line.text)
-        return line if expanded == line.text else LogicalLine(expanded, line.pieces, line.comment, line.path, line.lead)
+        return line.substitute(replacements) if replacements else line
 
     def _include(self, line: LogicalLine, given: _Given, stack: tuple[tuple[str, Origin | None], ...]) -> None:
         assert given.value is not None
@@ -288,8 +321,18 @@ class _Reader:
         given, leftovers = _parse_options(line, option_start) if option_start is not None else ([], [])
         editables = [g for g in given if g.option.dest == "editable"]
 
-        if args:
+        if args and editables:
+            # pip: a line with an -e is editable, and its requirement text is what is edited.
+            self._warn(
+                line,
+                editables[0].token.start,
+                f"pip reads this line as '-e {args}'; the value of --editable is ignored",
+            )
+            whole = Token(args, 0, len(args))
+            editables = [_Given(editables[0].option, args, whole, whole)]
+        elif args:
             dep = self._requirement(line, args, constraint)
+            self._global_effects(line, given, "a requirement line")
             self._ignore(line, given, keep=("hash", "config_settings", "global_option"), why="on a requirement line")
             self._finish_requirement(line, dep, given, leftovers, constraint, editable=False)
             return
@@ -297,6 +340,7 @@ class _Reader:
             dep = self._editable(line, editables[0], constraint)
             for extra in editables[1:]:
                 self._warn(line, extra.token.start, "pip reads only the first -e of a line; this one is ignored")
+            self._global_effects(line, given, "an editable line")
             self._ignore(
                 line,
                 [g for g in given if g.option.dest != "editable"],
@@ -308,6 +352,19 @@ class _Reader:
         for word in leftovers:
             self._warn(line, word.start, f"pip ignores {word.value!r} after the options of a line")
         self._option_line(line, given, stack)
+
+    def _global_effects(self, line: LogicalLine, given: list[_Given], where: str) -> None:
+        """Apply the options pip honours on any line, requirement lines included.
+
+        pip parses every line with one option parser whose ``--no-binary``/``--only-binary``
+        and ``--all-releases``/``--only-final`` values are the install's own (its
+        ``FormatControl`` and ``ReleaseControl``), and whose ``--use-feature`` list is the
+        install's list: those take effect wherever they are written.
+        """
+        for g in given:
+            if g.option.dest in _GLOBAL:
+                self._warn(line, g.token.start, f"pip applies {g.option.label} on {where} to the whole install")
+                self._apply_value(line, g)
 
     def _finish_requirement(
         self,
@@ -336,13 +393,7 @@ class _Reader:
             if g.option.dest == "hash" and not editable:
                 hashes.append(_hash(line, g))
             elif g.option.dest == "config_settings":
-                key, sep, val = (g.value or "").partition("=")
-                if not sep:
-                    raise line.error(
-                        f"Arguments to {g.option.label} must be of the form KEY=VAL",
-                        g.token.start,
-                        g.token.end - g.token.start,
-                    )
+                key, _, val = (g.value or "").partition("=")  # checked by _check_value
                 settings.append((key, val))
             elif g.option.dest == "global_option" and not editable:
                 self._warn(line, g.token.start, "pip 25.3 and newer reject --global-option; use --config-settings")
@@ -373,8 +424,24 @@ class _Reader:
 
     def _ignore(self, line: LogicalLine, given: list[_Given], keep: tuple[str, ...], why: str) -> None:
         for g in given:
-            if g.option.dest not in keep and g.option.dest != "editable":
+            if g.option.dest not in keep and g.option.dest != "editable" and g.option.dest not in _GLOBAL:
                 self._warn(line, g.token.start, f"pip ignores {g.option.label} {why}")
+
+    def _apply_value(self, line: LogicalLine, g: _Given) -> None:
+        """Record a file-wide option that takes a value and is not a source or an include."""
+        st = self.state
+        dest, value = g.option.dest, g.value
+        assert value is not None
+        if dest not in _EXCLUSIVE:
+            st.lists.setdefault(dest, []).append(value)
+            return
+        target = st.sets.setdefault(dest, set())
+        target_cleared, other_cleared = _apply_exclusive(value, target, st.sets.setdefault(_EXCLUSIVE[dest], set()))
+        releases_cleared = (dest == "all_releases" and target_cleared) or (dest == "only_final" and other_cleared)
+        if st.flags.get("pre") and releases_cleared and ":all:" not in st.sets.get("all_releases", set()):
+            # pip's --pre is '--all-releases :all:'; clearing that set cancels it.
+            st.flags["pre"] = False
+            self._warn(line, g.token.start, f"{g.option.label} {value} cancels the --pre given before it")
 
     def _option_line(
         self, line: LogicalLine, given: list[_Given], stack: tuple[tuple[str, Origin | None], ...]
@@ -384,25 +451,42 @@ class _Reader:
         includes = [g for g in given if g.option.scope == "include"]
         # pip follows the first -r of a line, else the first -c, and ignores the rest.
         chosen = next((g for g in includes if g.option.dest == "requirement"), includes[0] if includes else None)
+        for g in includes:
+            if g is not chosen:
+                self._warn(
+                    line, g.token.start, f"pip reads only one include per line; {g.option.label} {g.value} is ignored"
+                )
+        if chosen is not None:
+            # pip reads the included file instead of this line: only the options it applies
+            # while parsing take effect.
+            for g in given:
+                if g.option.dest in _GLOBAL:
+                    self._apply_value(line, g)
+                elif g.option.scope != "include":
+                    self._warn(line, g.token.start, f"pip ignores {g.option.label} on an include line")
+            self._include(line, chosen, stack)
+            return
+        # pip sets a line's --index-url before adding its extra index URLs, and its --pre
+        # after every --all-releases/--only-final of the line: read in that order.
+        given = sorted(given, key=lambda g: (g.option.dest != "index_url", g.option.dest == "pre"))
+        last_index = [g for g in given if g.option.dest == "index_url"][-1:]
         for g in given:
             dest, value = g.option.dest, g.value
             origin = self._origin(line, g.token.start)
-            if g.option.scope == "include":
-                if g is not chosen:
-                    self._warn(
-                        line, g.token.start, f"pip reads only one include per line; {g.option.label} {value} is ignored"
-                    )
+            if dest == "index_url" and g not in last_index:
+                self._warn(line, g.token.start, "pip reads only the last --index-url of a line; this one is ignored")
                 continue
             if dest == "hash" or dest == "global_option" or dest == "config_settings":
                 self._warn(line, g.token.start, f"{g.option.label} has no requirement on this line and is ignored")
-                if dest == "hash":
-                    _hash(line, g)
                 continue
             if dest == "no_index":
                 st.no_index = True
                 st.sources = [s for s in st.sources if s.kind == "find-links"]
             elif dest == "index_url":
                 assert value is not None
+                if not value:
+                    self._warn(line, g.token.start, "pip ignores an empty --index-url")
+                    continue
                 if st.no_index:
                     self._warn(line, g.token.start, "pip ignores --index-url after --no-index")
                     continue
@@ -429,16 +513,8 @@ class _Reader:
                 st.sources.append(Source.from_url("find-links", value, origin=origin))
             elif not g.option.takes_value:
                 st.flags[dest] = True
-            elif dest in _EXCLUSIVE:
-                assert value is not None
-                _check_value(line, g)
-                _apply_exclusive(value, st.sets.setdefault(dest, set()), st.sets.setdefault(_EXCLUSIVE[dest], set()))
             else:
-                assert value is not None
-                _check_value(line, g)
-                st.lists.setdefault(dest, []).append(value)
-        if chosen is not None:
-            self._include(line, chosen, stack)
+                self._apply_value(line, g)
 
     # -- requirements -----------------------------------------------------------------
     def _requirement(self, line: LogicalLine, args: str, constraint: bool) -> Dependency | None:
@@ -466,6 +542,14 @@ class _Reader:
             extras = self._extras(line, extras_text, start + len(no_extras)) if extras_text else frozenset()
             wheel = _wheel_name(line, _path_filename(no_extras), start)
             name, spec = wheel if wheel else (None, SpecifierSet())
+            if not no_extras.lower().endswith(ARCHIVE_EXTENSIONS) and not self._is_folder(no_extras):
+                raise line.error(
+                    f"{no_extras} looks like a path, but it is not a folder: a local requirement must be"
+                    " a project folder or an archive",
+                    start,
+                    len(no_extras),
+                    hint=_NO_FOLDER_HINT.format(path=no_extras, what="a local project"),
+                )
             return Dependency(name, spec, extras, marker, path=no_extras, text=args, origin=origin)
         req = self._pep508(line, stripped, start)
         if canonicalize_name(req.name) == "python" and not req.url:
@@ -501,6 +585,13 @@ class _Reader:
         no_extras, extras_text = _strip_extras(value)
         scheme = _scheme(no_extras)
         if scheme is None or len(scheme) == 1:  # a local path (or a Windows drive letter)
+            if not self._is_folder(no_extras):
+                raise line.error(
+                    f"{value} is not a valid editable requirement: it should be a path to a local project or a VCS URL (beginning with bzr+, git+, hg+ or svn+)",
+                    at,
+                    given.at.end - at,
+                    hint=_NO_FOLDER_HINT.format(path=no_extras, what="an editable's folder"),
+                )
             extras = self._extras(line, extras_text, at) if extras_text else frozenset()
             return Dependency(None, extras=extras, path=no_extras, editable=True, text=value, origin=origin)
         if scheme == "file":
@@ -607,6 +698,9 @@ class _Reader:
         st.python = spec if st.python is None else st.python & spec
 
     # -- helpers ----------------------------------------------------------------------
+    def _is_folder(self, path: str) -> bool:
+        return self.folder_exists is None or self.folder_exists(path)
+
     def _origin(self, line: LogicalLine, offset: int) -> Origin:
         number, column, _ = line.locate(offset)
         return Origin(line.path, number, column, line.text)
@@ -622,7 +716,7 @@ class _Reader:
             prefer_binary=st.flags.get("prefer_binary", False),
             require_hashes=st.flags.get("require_hashes", False),
             no_require_hashes=st.flags.get("no_require_hashes", False),
-            trusted_hosts=tuple(st.lists.get("trusted_host", ())),
+            trusted_hosts=tuple(dict.fromkeys(st.lists.get("trusted_host", ()))),
             no_binary=tuple(sorted(st.sets.get("no_binary", ()))),
             only_binary=tuple(sorted(st.sets.get("only_binary", ()))),
             all_releases=tuple(sorted(st.sets.get("all_releases", ()))),
@@ -695,7 +789,29 @@ def _parse_options(line: LogicalLine, start: int) -> tuple[list[_Given], list[To
                 raise line.error(f"{text} option requires 1 argument", word.start, word.end - word.start)
         else:
             leftovers.append(word)
+    for g in given:
+        _check_value(line, g)
     return given, leftovers
+
+
+#: Options whose empty value pip cannot use (it opens a folder, trusts no host, builds no
+#: link); an empty ``--index-url`` pip ignores, and ``--hash``, ``--config-settings`` and
+#: ``--use-feature`` report their own errors.
+_NON_EMPTY = frozenset(
+    {
+        "extra_index_url",
+        "find_links",
+        "trusted_host",
+        "requirement",
+        "constraint",
+        "editable",
+        "no_binary",
+        "only_binary",
+        "all_releases",
+        "only_final",
+        "global_option",
+    }
+)
 
 
 def _match_long(line: LogicalLine, name: str, word: Token) -> _Option:
@@ -718,8 +834,17 @@ def _suggest(name: str) -> str | None:
 
 
 def _check_value(line: LogicalLine, g: _Given) -> None:
+    """The checks pip's option parser makes while it reads a line, whatever the line is."""
     value = g.value or ""
     width = g.at.end - g.at.start
+    if g.value == "" and g.option.dest in _NON_EMPTY:
+        raise line.error(f"{g.option.label} needs a non-empty value", g.at.start, max(width, 1))
+    if g.option.dest == "hash":
+        _hash(line, g)
+    if g.option.dest == "config_settings" and "=" not in value:
+        raise line.error(
+            f"Arguments to {g.option.label} must be of the form KEY=VAL", g.token.start, g.token.end - g.token.start
+        )
     if g.option.dest == "use_feature" and value not in FEATURES:
         choices = ", ".join(repr(f) for f in FEATURES)
         raise line.error(f"invalid choice for --use-feature: {value!r} (choose from {choices})", g.at.start, width)
@@ -736,23 +861,34 @@ _EXCLUSIVE = {
 }
 
 
-def _apply_exclusive(value: str, target: set[str], other: set[str]) -> None:
-    """pip's ``handle_mutual_excludes``: ``:all:``, ``:none:`` and comma-separated names."""
+#: Options pip honours on every line, requirement lines included (see ``_global_effects``).
+_GLOBAL = frozenset({*_EXCLUSIVE, "use_feature"})
+
+
+def _apply_exclusive(value: str, target: set[str], other: set[str]) -> tuple[bool, bool]:
+    """pip's ``handle_mutual_excludes``: ``:all:``, ``:none:`` and comma-separated names.
+
+    Returns whether ``target`` and whether ``other`` were emptied on the way.
+    """
+    target_cleared = other_cleared = False
     new = value.split(",")
     while ":all:" in new:
+        target_cleared = other_cleared = True
         other.clear()
         target.clear()
         target.add(":all:")
         del new[: new.index(":all:") + 1]
         if ":none:" not in new:
-            return
+            return target_cleared, other_cleared
     for name in new:
         if name == ":none:":
+            target_cleared = True
             target.clear()
             continue
         name = canonicalize_name(name)
         other.discard(name)
         target.add(name)
+    return target_cleared, other_cleared
 
 
 def _hash(line: LogicalLine, g: _Given) -> tuple[str, str]:
@@ -892,11 +1028,11 @@ def _option_lines(env: Environment, losses: list[Loss]) -> Iterator[str]:
                     source.origin,
                 )
             )
-        yield f"{flag} {source.full_url()}"
+        yield f"{flag} {_quote(source.full_url())}"
     if opts.no_index:
         yield "--no-index"
     for host in opts.trusted_hosts:
-        yield f"--trusted-host {host}"
+        yield f"--trusted-host {_quote(host)}"
     for flag, on in (
         ("--pre", opts.pre),
         ("--prefer-binary", opts.prefer_binary),
@@ -924,8 +1060,22 @@ def _option_lines(env: Environment, losses: list[Loss]) -> Iterator[str]:
 
 
 def _quote(value: str) -> str:
-    # Keep ${VAR} readable; quote anything the option splitter would break apart.
-    return value if re.fullmatch(r"[\w@%+=:,./${}\-\[\]~]+", value) else shlex.quote(value)
+    """``value`` as one word for the option splitter (``shlex``): quoted only when it must be.
+
+    Only blanks, quotes and backslashes mean anything to ``shlex``; ``${VAR}`` stays readable.
+    """
+    return value if value and not re.search(r"[\s'\"\\]", value) else shlex.quote(value)
+
+
+def _comment(text: str | None) -> str:
+    """A trailing comment for ``text``: one line, and not ending in ``\\`` (a continuation)."""
+    text = " ".join((text or "").splitlines()).rstrip().rstrip("\\").rstrip()
+    return f"  # {text}" if text else ""
+
+
+def _writable(value: str) -> bool:
+    """Whether an option value survives pip's line splitting and comment removal."""
+    return "".join(value.splitlines()) == value and re.search(r"\s#", value) is None
 
 
 def render_requirement(dep: Dependency, losses: list[Loss] | None = None) -> str:
@@ -935,11 +1085,11 @@ def render_requirement(dep: Dependency, losses: list[Loss] | None = None) -> str
     extras = "[" + ",".join(sorted(dep.extras)) + "]" if dep.extras else ""
     if dep.editable:
         if dep.url and dep.name and (marker or dep.extras or _egg_name(dep.url) != dep.key):
-            head = f"-e {dep.name}{extras} @ {dep.url}{marker}"
+            head = f"-e {_quote(f'{dep.name}{extras} @ {dep.url}{marker}')}"
         elif dep.url:
-            head = f"-e {dep.url}"
+            head = f"-e {_quote(dep.url)}"
         else:
-            head = f"-e {dep.path}{extras}"
+            head = f"-e {_quote(f'{dep.path}{extras}')}"
             if marker:
                 lost.append(
                     Loss(
@@ -965,9 +1115,15 @@ def render_requirement(dep: Dependency, losses: list[Loss] | None = None) -> str
     else:
         head = f"{dep.name}{extras}{dep.specifier}{marker}"
     options = [f"--hash={algo}:{digest}" for algo, digest in dep.hashes]
-    options += [f"--config-settings={_quote(f'{k}={v}')}" for k, v in dep.config_settings]
-    options += [f"--global-option={_quote(o)}" for o in dep.global_options]
-    comment = f"  # {dep.comment}" if dep.comment else ""
+    values = [("--config-settings", f"{k}={v}") for k, v in dep.config_settings]
+    values += [("--global-option", o) for o in dep.global_options]
+    for flag, value in values:
+        if _writable(value):
+            options.append(f"{flag}={_quote(value)}")
+        else:
+            reason = "a requirements file cannot hold a value with a line break or a ' #' (pip reads a comment)"
+            lost.append(Loss("lost", f"{flag} {value!r}", reason, dep.origin))
+    comment = _comment(dep.comment)
     if len(options) > 1 or dep.hashes:
         return " \\\n    ".join([head, *options]) + comment
     if options:
