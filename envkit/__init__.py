@@ -97,40 +97,19 @@ def load(
     if format == "requirements":
         from .formats import requirements
 
-        env = requirements.loads_bytes(data, name, opener=local_opener, environ=environ)
-        _check_bare_editables(env)
-        return env
+        return requirements.loads_bytes(data, name, opener=local_opener, environ=environ, folder_exists=_folder_exists)
     from .formats._lines import decode
 
     return formats.get(format).loads(decode(data, name), name, opener=local_opener)
 
 
-def _check_bare_editables(env: Environment) -> None:
-    from .errors import ParseError
-
-    """An editable given as a bare word (``-e acme``) must be a folder: pip decides that by
-    looking in the current directory, and so does :func:`load` (the reader never looks)."""
-    from pathlib import Path
-
-    for dep in env.requirements:
-        path = dep.path
-        if not dep.editable or path is None or "/" in path or "\\" in path or path.startswith("."):
-            continue
-        if Path(path).is_dir():
-            continue
-        origin = dep.origin
-        line, column, text = (origin.line, origin.column, origin.text) if origin else (1, 1, path)
-        raise ParseError(
-            f"{path} is not a valid editable requirement: it should be a path to a local project or a VCS URL"
-            " (beginning with bzr+, git+, hg+ or svn+)",
-            path=origin.path if origin else "<input>",
-            line=line,
-            column=column,
-            text=text,
-            width=len(path),
-            hint=f"there is no folder {path!r} in the current directory"
-            " (pip looks for an editable's folder there, not beside the requirements file)",
-        )
+def _folder_exists(path: str) -> bool:
+    """pip decides whether a bare word (``-e acme``) is a project folder by looking in the
+    current directory; so does :func:`load`. A path that looks like one (``./pkg``) is taken
+    as the user wrote it, existing or not: the reader never refuses a path for being absent."""
+    if "/" in path or "\\" in path or path.startswith("."):
+        return True
+    return os.path.isdir(path)
 
 
 def loads(text: str, format: str = "requirements", path: str | None = None) -> Environment:

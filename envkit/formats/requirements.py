@@ -994,6 +994,17 @@ def dumps(env: Environment, existing: str | None = None) -> Rendered:
             losses.append(
                 Loss("transformed", str(dep), f"group {dep.group!r} flattened into the main list", dep.origin)
             )
+        if dep.index is not None:
+            losses.append(
+                Loss(
+                    "transformed",
+                    str(dep),
+                    f"pip cannot tie a package to one index ({dep.index}); every index of the file may serve it",
+                    dep.origin,
+                )
+            )
+        if dep.channel is not None:
+            losses.append(Loss("lost", str(dep), f"conda channel {dep.channel!r} has no meaning to pip", dep.origin))
         text = render_requirement(dep, losses)
         if dep.constraint:
             constraint_lines.append(text)
@@ -1004,14 +1015,18 @@ def dumps(env: Environment, existing: str | None = None) -> Rendered:
             out.append(text)
     for spec in env.conda:
         losses.append(Loss("lost", spec, "a conda-only package has no pip equivalent"))
+    if env.channels:
+        losses.append(Loss("lost", f"channels {', '.join(env.channels)}", "conda channels have no meaning to pip"))
+    for key, value in env.variables:
+        losses.append(Loss("lost", f"variable {key}={value}", "pip sets no environment variables"))
     files = {constraint_file: "\n".join(constraint_lines) + "\n"} if constraint_lines else {}
     return Rendered("\n".join(out) + "\n" if out else "", tuple(losses), files)
 
 
 def _constraint_file_name(constraints: tuple[Dependency, ...]) -> str:
     names = {posixpath.basename(d.origin.path) for d in constraints if d.origin is not None}
-    if len(names) == 1:
-        return names.pop()
+    if len(names) == 1 and "requirement" not in (name := names.pop()):
+        return name  # its own name, unless it could be taken for the main file
     return "constraints.txt"
 
 
