@@ -70,6 +70,10 @@ def atomic_write(path: str | os.PathLike[str], text: str) -> None:
             handle.write(text)
         if target.exists():
             os.chmod(tmp, target.stat().st_mode & 0o7777)
+        else:  # what open() would have given: 0666 less the umask
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

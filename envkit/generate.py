@@ -161,6 +161,9 @@ def generate(
     if dev is not None:
         source = layered(source, load(dev))
     folder = Path(out_dir) if out_dir is not None else src_path.parent
+    if source.name is None:
+        # conda and poetry want a name: the project folder's, as tools default to
+        source = source.with_changes(name=_project_name(folder))
     results = []
     for target, path, conversion in plan(source, targets, folder, options):
         if _same_file(path, src_path) and conversion.format == source.format:
@@ -177,6 +180,13 @@ def generate(
     if not dry_run and not result.refused:
         _write_manifest(folder, src_path, dev, targets, options)
     return result
+
+
+def _project_name(folder: Path) -> str | None:
+    import re
+
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", folder.resolve().name).strip("-._")
+    return name or None
 
 
 def _relative(path: str | os.PathLike[str], folder: Path) -> str:
@@ -232,10 +242,12 @@ def check(folder: str | os.PathLike[str] = ".") -> tuple[Staleness, ...]:
     if not manifest_path.is_file():
         raise EnvkitError(f"{manifest_path}: no such file; run `envkit generate` first")
     manifest = loads_toml(read_bytes(manifest_path).decode("utf-8"), str(manifest_path))
-    src = base / str(manifest.get("source", ""))
+    src = Path(os.path.normpath(base / str(manifest.get("source", ""))))
     source = load(src)
     if manifest.get("dev"):
         source = layered(source, load(base / str(manifest["dev"])))
+    if source.name is None:
+        source = source.with_changes(name=_project_name(base))
     targets = [str(t) for t in manifest.get("targets", DEFAULT_TARGETS)]
     options = {str(k): dict(v) for k, v in dict(manifest.get("options", {})).items()}
     stale: list[Staleness] = []

@@ -92,7 +92,7 @@ def generate_cmd(
                 ]
             )
         click.echo(
-            table(["target", "file", "action", "carried", "transformed", "lost", "static check"], rows, max_width=60)
+            table(["target", "file", "action", "carried", "transformed", "lost", "static check"], rows, max_width=200)
         )
         click.echo()
         click.echo(loss_table([(t.target, t.conversion) for t in result.targets]))
