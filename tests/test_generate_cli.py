@@ -42,7 +42,7 @@ def test_generate_writes_the_four_seed_files_and_they_check_equivalent(tmp_path:
         "requirements.txt",
     ]
     assert (out / "environment.yml").read_text().splitlines()[2] == "name: demo"
-    assert "xgboost>=2.0" in (out / "Pipfile").read_text()
+    assert 'xgboost = ">=2.0"' in (out / "Pipfile").read_text()
     manifest = (out / "envkit.toml").read_text()
     assert 'targets = ["venv", "conda", "pipenv", "poetry"]' in manifest
 
@@ -111,7 +111,7 @@ def test_generate_poetry_and_uv_in_one_folder_is_refused(tmp_path: Path) -> None
     result = CliRunner().invoke(cli, ["generate", str(MLOPS), "--to", "poetry,uv", "--dir", str(tmp_path)])
     assert result.exit_code == 2
     assert result.output == (
-        f"envkit: error: poetry and uv both write pyproject.toml; generate them into different folders (--dir)\n"
+        "envkit: error: poetry and uv both write pyproject.toml; generate them into different folders (--dir)\n"
     )
 
 
