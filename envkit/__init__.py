@@ -34,6 +34,10 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> Any:
+    if name == "mlflow":  # envkit.mlflow.log_environment(): the tracking module itself
+        import importlib
+
+        return importlib.import_module("envkit.tracking.mlflow")
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'envkit' has no attribute {name!r}")

@@ -36,6 +36,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "Capture an interpreter's resolved environment, fingerprinted and redacted.",
     ),
     "diff": ("envkit.cli.diff", "diff_cmd", "Show what differs between two environments (exit 1 when they differ)."),
+    "run": ("envkit.cli.run", "run_cmd", "Run a command inside an MLflow run that records its environment."),
+    "runs": ("envkit.cli.runs", "runs_cmd", "Diff and restore the environments recorded in MLflow runs."),
 }
 
 EPILOG = """\b

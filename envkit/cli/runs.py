@@ -29,6 +29,7 @@ def runs_cmd() -> None:
 
 @runs_cmd.command(
     "diff",
+    short_help="What differs between two runs' environments (exit 1 when they differ).",
     epilog="""\b
 Examples:
   envkit runs diff 1a2b3c 4d5e6f
@@ -57,6 +58,7 @@ def diff_cmd(run_a: str, run_b: str, as_json: bool) -> None:
 
 @runs_cmd.command(
     "restore",
+    short_help="Rebuild a run's environment, then report any drift (exit 1).",
     epilog="""\b
 The run's environment/ artifacts are untrusted input: only the known files are
 fetched, paths and sizes are checked, snapshot.json is validated and its fingerprint
@@ -79,7 +81,11 @@ Exit status: 0 the restored environment is the recorded one, 1 it drifted, 2 bad
     type=click.Path(file_okay=False, path_type=Path),
     help="The project folder to build the environment in.",
 )
-@click.option("--python", help="The Python to use (default: the recorded one): a version or an interpreter path.")
+@click.option(
+    "--python",
+    metavar="VERSION|PATH",
+    help="The Python to use (default: the recorded one): a version or an interpreter path.",
+)
 @click.option("--index-url", metavar="URL", help="The package index to install from (first line of the requirements).")
 @click.option("--force", is_flag=True, help="Replace the manager's file in --path if there is one.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON (schema envkit.restore/1).")

@@ -1,0 +1,811 @@
+"""MLflow support (``envkit.mlflow``): the resolved environment of every tracked run.
+
+The only module of envkit that imports mlflow, and only inside its functions, so
+``import envkit`` stays fast and mlflow stays an optional extra (``envkit[mlflow]``).
+Without mlflow every function here raises :class:`EnvkitError` saying how to get it.
+
+What a run carries (:func:`log_environment`, the plugin, ``envkit run``):
+
+- artifacts ``environment/snapshot.json`` (schema ``envkit.snapshot/1``), and beside it the
+  files :func:`envkit.snapshot.render` makes: a pinned ``requirements.txt``, MLflow's own
+  ``conda.yaml`` and ``python_env.yaml``, and ``pylock.toml``;
+- tags ``envkit.fingerprint``, ``envkit.python``, ``envkit.manager``, ``envkit.packages``
+  (:meth:`envkit.snapshot.Snapshot.tags`) and ``envkit.artifacts`` = ``environment`` once
+  the files are logged, so that runs can be filtered and grouped by environment::
+
+      mlflow.search_runs(filter_string="tags.`envkit.fingerprint` = '<fingerprint>'")
+
+Secrets: the snapshot redacts every URL before anything leaves the probed interpreter;
+:func:`log_snapshot` checks every file and tag once more and refuses to log one that
+still holds a credential. Log lines name runs, counts and fingerprints, never URLs.
+
+Reading runs back (``runs:/<run_id>`` references, ``envkit runs diff`` and ``restore``)
+treats the artifacts as untrusted input: only the five known file names directly under
+``environment/`` are fetched, one by one, after checking the listing (no absolute paths,
+no ``..``, no separators, nothing larger than :data:`MAX_ARTIFACT_BYTES`); each
+downloaded file must be a regular file inside the temporary folder (not a symlink);
+``snapshot.json`` is validated field by field and its fingerprint recomputed
+(:meth:`Snapshot.from_dict`); and the files a restore installs from are *regenerated*
+from that validated snapshot, never taken from the downloaded text.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import stat
+import sys
+import tempfile
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Optional
+
+from ..errors import EnvkitError
+from ..model import mask_secrets
+
+if TYPE_CHECKING:  # pragma: no cover
+    from types import ModuleType
+
+    from mlflow import MlflowClient
+
+    from ..snapshot import Snapshot, SnapshotDiff
+
+__all__ = [
+    "ARTIFACT_FILES",
+    "ARTIFACT_PATH",
+    "INSTALL_HINT",
+    "MAX_ARTIFACT_BYTES",
+    "RestoreReport",
+    "RunOutcome",
+    "check_download",
+    "check_listing",
+    "current_snapshot",
+    "download_environment",
+    "find_run_by_tag",
+    "log_environment",
+    "log_snapshot",
+    "parse_run_reference",
+    "restore",
+    "run_command",
+    "snapshot_from_run",
+    "tracking_uri",
+]
+
+#: The artifact folder of a run that holds its environment.
+ARTIFACT_PATH = "environment"
+#: The files envkit writes there (and the only ones it ever downloads).
+ARTIFACT_FILES = ("snapshot.json", "requirements.txt", "conda.yaml", "python_env.yaml", "pylock.toml")
+#: A downloaded artifact larger than this is refused (a snapshot of 5,000 packages is ~2 MiB).
+MAX_ARTIFACT_BYTES = 16 * 1024 * 1024
+#: How to get mlflow, in every "mlflow is missing" message.
+INSTALL_HINT = "install it with `pip install 'envkit[mlflow]'`"
+#: The tag set once the ``environment/`` artifacts are logged.
+ARTIFACTS_TAG = "envkit.artifacts"
+#: The tag ``envkit run`` records the command's exit status in.
+EXIT_STATUS_TAG = "envkit.exit_status"
+
+_RUN_ID_RE = re.compile(r"[A-Za-z0-9][\w-]{0,255}")  # MLflow's own rule for run ids
+_URL_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>\\]+")
+_SAFE_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+
+_log = logging.getLogger("envkit.tracking")
+
+
+# -- mlflow, lazily -------------------------------------------------------------------------
+
+
+def _mlflow() -> ModuleType:
+    """The mlflow module, or an :class:`EnvkitError` saying how to install it."""
+    try:
+        import mlflow
+    except ImportError:
+        raise EnvkitError(f"MLflow is not installed: {INSTALL_HINT}") from None
+    return mlflow
+
+
+def tracking_uri() -> str:
+    """The tracking URI MLflow uses here (``MLFLOW_TRACKING_URI``, ``set_tracking_uri``, or
+    MLflow's default: a sqlite ``mlflow.db`` in the working directory for MLflow 3)."""
+    return str(_mlflow().get_tracking_uri())
+
+
+def _client(uri: Optional[str] = None) -> MlflowClient:
+    _mlflow()
+    from mlflow import MlflowClient
+
+    return MlflowClient(tracking_uri=uri)
+
+
+@contextmanager
+def _mlflow_errors(what: str) -> Iterator[None]:
+    """Turn what MLflow (or the network under it) raises into an :class:`EnvkitError`."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        yield
+    except EnvkitError:
+        raise
+    except MlflowException as exc:
+        code = getattr(exc, "error_code", "")
+        text = mask_secrets(str(getattr(exc, "message", exc))).strip().splitlines()
+        first = text[0] if text else type(exc).__name__
+        if code == "RESOURCE_DOES_NOT_EXIST":
+            raise EnvkitError(f"{what}: not found on {mask_secrets(tracking_uri())}: {first}") from None
+        raise EnvkitError(f"{what}: MLflow said: {first}") from None
+    except OSError as exc:  # requests' errors are OSErrors too
+        raise EnvkitError(f"{what}: {mask_secrets(str(exc)) or type(exc).__name__}") from None
+
+
+# -- references -----------------------------------------------------------------------------
+
+
+def parse_run_reference(reference: str) -> tuple[str, str]:
+    """``(run_id, artifact folder)`` of ``runs:/<run_id>[/<folder>]`` or a bare run id.
+
+    The folder defaults to ``environment``; a trailing ``snapshot.json`` names its folder.
+    Raises :class:`EnvkitError` for anything else (the id is MLflow's ``[A-Za-z0-9][\\w-]*``,
+    the folder plain names without ``..``).
+    """
+    rest = reference[len("runs:/") :] if reference.startswith("runs:/") else reference
+    run_id, _, folder = rest.strip("/").partition("/")
+    if not _RUN_ID_RE.fullmatch(run_id):
+        raise EnvkitError(f"{reference}: not a run id or runs:/<run_id> reference")
+    parts = [p for p in folder.split("/") if p]
+    if parts and parts[-1] == "snapshot.json":
+        parts.pop()
+    for part in parts:
+        if part in (".", "..") or not _SAFE_NAME_RE.fullmatch(part):
+            raise EnvkitError(f"{reference}: {part!r} is not a plain artifact folder name")
+    return run_id, "/".join(parts) or ARTIFACT_PATH
+
+
+# -- logging --------------------------------------------------------------------------------
+
+
+def _check_no_secrets(files: Mapping[str, str], tags: Mapping[str, str]) -> None:
+    """Refuse to log a file or tag in which a URL still holds a credential (each distinct
+    URL is checked once: the same index URL recurs for every package of a pylock.toml)."""
+    from ..snapshot import redact
+
+    seen: set[str] = set()
+    for name, text in [*files.items(), *((f"tag {k}", v) for k, v in tags.items())]:
+        for url in _URL_RE.findall(text):
+            if url in seen:
+                continue
+            seen.add(url)
+            shown = redact(url)
+            if shown != url:
+                raise EnvkitError(
+                    f"refusing to log {name}: it holds a credential in {shown}"
+                    " (a bug in envkit's redaction; please report it)"
+                )
+
+
+def log_snapshot(snap: Snapshot, run_id: str, *, client: Optional[MlflowClient] = None) -> None:
+    """Log ``snap``'s files under ``environment/`` and its tags on run ``run_id``.
+
+    The tags (with ``envkit.artifacts``) are set after the files, so a run that has
+    ``envkit.artifacts`` has the whole snapshot.
+    """
+    from ..snapshot import render
+
+    files = render(snap)
+    tags = snap.tags()
+    _check_no_secrets(files, tags)
+    client = client or _client()
+    from mlflow.entities import RunTag
+
+    with _mlflow_errors(f"run {run_id}"), tempfile.TemporaryDirectory(prefix="envkit-mlflow-") as tmp:
+        for name, text in files.items():
+            Path(tmp, name).write_text(text, encoding="utf-8")
+        client.log_artifacts(run_id, tmp, artifact_path=ARTIFACT_PATH)
+        client.log_batch(run_id, tags=[RunTag(k, v) for k, v in {**tags, ARTIFACTS_TAG: ARTIFACT_PATH}.items()])
+    _log.debug("logged environment %s (%d files) to run %s", snap.fingerprint[:12], len(files), run_id)
+
+
+_cache: Optional[tuple[tuple[object, ...], Snapshot]] = None
+_cache_lock = threading.Lock()
+
+
+def _state(project: str) -> tuple[object, ...]:
+    """What the running interpreter's snapshot depends on, cheaply: the project folder and
+    its declaration files (name, mtime, size), and the modification time of each folder on
+    ``sys.path`` (installing, upgrading or removing a distribution changes its folder)."""
+    from ..snapshot import DECLARATION_RE
+
+    stamps: list[object] = [project]
+    for entry in sys.path:
+        try:
+            stamps.append((entry, os.stat(entry or ".").st_mtime_ns))
+        except OSError:
+            continue
+    try:
+        with os.scandir(project) as entries:
+            found = []
+            for item in entries:
+                if DECLARATION_RE.fullmatch(item.name):
+                    info = item.stat()
+                    found.append((item.name, info.st_mtime_ns, info.st_size))
+        stamps.extend(sorted(found))
+    except OSError:
+        pass
+    return tuple(stamps)
+
+
+def current_snapshot(project: Optional[str | os.PathLike[str]] = None) -> Snapshot:
+    """This interpreter's snapshot (declarations from ``project``, default the working
+    directory), captured again only when :func:`_state` changes: a sweep of many runs in
+    one process pays for one capture. Used by :func:`log_environment` and the plugin."""
+    global _cache
+    from ..snapshot import snapshot
+
+    folder = os.path.abspath(project if project is not None else os.getcwd())
+    key = _state(folder)
+    with _cache_lock:
+        if _cache is not None and _cache[0] == key:
+            return _cache[1]
+    snap = snapshot(None, folder)
+    with _cache_lock:
+        _cache = (key, snap)
+    return snap
+
+
+def log_environment(
+    run_id: Optional[str] = None,
+    *,
+    python: Optional[str] = None,
+    project: Optional[str | os.PathLike[str]] = None,
+) -> Snapshot:
+    """Capture an environment and log it to a run; returns the snapshot.
+
+    ``run_id`` defaults to the active run (``mlflow.start_run()``); ``python`` is the
+    interpreter whose environment to capture (default: this one, in-process, through
+    :func:`current_snapshot`'s cache); ``project`` the folder whose declaration files are
+    hashed into the snapshot (default: the working directory). See the module doc for the
+    artifacts and tags.
+    """
+    from ..snapshot import snapshot
+
+    mlflow = _mlflow()
+    if run_id is None:
+        active = mlflow.active_run()
+        if active is None:
+            raise EnvkitError(
+                "no active MLflow run: call log_environment() inside `with mlflow.start_run():`, or pass run_id"
+            )
+        run_id = active.info.run_id
+    elif not _RUN_ID_RE.fullmatch(run_id):
+        raise EnvkitError(f"{run_id!r} is not an MLflow run id")
+    if python is None:
+        snap = current_snapshot(project)
+    else:
+        snap = snapshot(python, project if project is not None else os.getcwd())
+    log_snapshot(snap, run_id)
+    return snap
+
+
+def find_run_by_tag(key: str, value: str, *, uri: Optional[str] = None) -> Optional[str]:
+    """The id of a run (in any active experiment) whose tag ``key`` is ``value``, or None.
+
+    ``value`` must be a plain token (letters, digits, ``.-_``): it goes into a filter string.
+    """
+    if not re.fullmatch(r"[\w.-]+", value) or not re.fullmatch(r"[\w.-]+", key):
+        raise EnvkitError(f"cannot search runs by {key}={value!r}: only plain tokens are allowed")
+    client = _client(uri)
+    with _mlflow_errors(f"searching runs tagged {key}"):
+        ids: list[str] = []
+        token: Optional[str] = None
+        while True:
+            page = client.search_experiments(max_results=1000, page_token=token)
+            ids.extend(e.experiment_id for e in page)
+            token = page.token
+            if not token:
+                break
+        if not ids:
+            return None
+        runs = client.search_runs(ids, filter_string=f"tags.`{key}` = '{value}'", max_results=1)
+    return str(runs[0].info.run_id) if runs else None
+
+
+# -- reading runs back (untrusted) ----------------------------------------------------------
+
+
+def check_listing(entries: Iterable[tuple[str, bool, Optional[int]]], folder: str) -> dict[str, Optional[int]]:
+    """Which of an artifact listing's ``(path, is_dir, size)`` entries to download.
+
+    Every entry must be a plain name directly under ``folder`` (no absolute path, no
+    ``..``, no backslash or control character); only :data:`ARTIFACT_FILES` are kept
+    (other plain names and sub-folders are left alone); a kept file larger than
+    :data:`MAX_ARTIFACT_BYTES` is refused. Returns name -> listed size.
+    """
+    keep: dict[str, Optional[int]] = {}
+    for path, is_dir, size in entries:
+        shown = mask_secrets(repr(path))
+        if not isinstance(path, str) or path.startswith(("/", "\\")) or re.match(r"[A-Za-z]:", path):
+            raise EnvkitError(f"untrusted artifact listing: {shown} is an absolute path")
+        if "\\" in path or re.search(r"[\x00-\x1f\x7f]", path):
+            raise EnvkitError(f"untrusted artifact listing: {shown} holds a backslash or control character")
+        parts = path.split("/")
+        if ".." in parts or "." in parts:
+            raise EnvkitError(f"untrusted artifact listing: {shown} escapes its folder")
+        prefix = folder.split("/")
+        if parts[: len(prefix)] != prefix or len(parts) != len(prefix) + 1 or not parts[-1]:
+            raise EnvkitError(f"untrusted artifact listing: {shown} is not directly under {folder}/")
+        name = parts[-1]
+        if is_dir or name not in ARTIFACT_FILES:
+            continue
+        if size is not None and size > MAX_ARTIFACT_BYTES:
+            raise EnvkitError(
+                f"untrusted artifact: {path} is {size} bytes, more than the {MAX_ARTIFACT_BYTES} envkit accepts"
+            )
+        keep[name] = size
+    return keep
+
+
+def check_download(root: str | os.PathLike[str], local: str | os.PathLike[str]) -> Path:
+    """``local`` (a file MLflow downloaded into ``root``) if it is a regular file inside
+    ``root``, not a symlink, and not larger than :data:`MAX_ARTIFACT_BYTES`."""
+    base = Path(os.path.realpath(root))
+    path = Path(os.path.abspath(local))
+    try:
+        path.relative_to(Path(os.path.abspath(root)))
+        Path(os.path.realpath(path)).relative_to(base)
+    except ValueError:
+        raise EnvkitError(f"untrusted artifact: {path.name} was written outside the download folder") from None
+    try:
+        info = os.lstat(path)
+    except OSError:
+        raise EnvkitError(f"untrusted artifact: {path.name} was not downloaded") from None
+    if stat.S_ISLNK(info.st_mode):
+        raise EnvkitError(f"untrusted artifact: {path.name} is a symbolic link")
+    if not stat.S_ISREG(info.st_mode):
+        raise EnvkitError(f"untrusted artifact: {path.name} is not a regular file")
+    if info.st_size > MAX_ARTIFACT_BYTES:
+        raise EnvkitError(
+            f"untrusted artifact: {path.name} is {info.st_size} bytes, more than the {MAX_ARTIFACT_BYTES} envkit accepts"
+        )
+    return path
+
+
+def download_environment(
+    reference: str,
+    dst: str | os.PathLike[str],
+    *,
+    names: Sequence[str] = ARTIFACT_FILES,
+) -> dict[str, Path]:
+    """Download a run's ``environment/`` files (those of ``names`` it has) into ``dst``.
+
+    ``reference`` is a run id or ``runs:/<run_id>[/<folder>]``. The listing and every file
+    are checked as untrusted (:func:`check_listing`, :func:`check_download`). Returns
+    name -> local path; ``snapshot.json`` is always among them (else an error).
+    """
+    run_id, folder = parse_run_reference(reference)
+    client = _client()
+    with _mlflow_errors(f"runs:/{run_id}"):
+        client.get_run(run_id)
+        listing = client.list_artifacts(run_id, folder)
+    keep = check_listing(((f.path, f.is_dir, f.file_size) for f in listing), folder)
+    if "snapshot.json" not in keep:
+        raise EnvkitError(
+            f"runs:/{run_id} has no {folder}/snapshot.json: log one with envkit.mlflow.log_environment(), "
+            "`envkit run`, or the envkit MLflow plugin"
+        )
+    out: dict[str, Path] = {}
+    target = Path(dst)
+    target.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        if name not in keep:
+            continue
+        with _mlflow_errors(f"runs:/{run_id}/{folder}/{name}"):
+            local = client.download_artifacts(run_id, f"{folder}/{name}", str(target))
+        out[name] = check_download(target, local)
+    return out
+
+
+def _read_snapshot(path: Path, label: str) -> Snapshot:
+    from ..snapshot import Snapshot
+
+    raw = path.read_bytes()
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise EnvkitError(f"{label}: not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise EnvkitError(f"{label}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}") from None
+    except RecursionError:
+        raise EnvkitError(f"{label}: nested too deeply to be a snapshot") from None
+    return Snapshot.from_dict(data, origin=label)
+
+
+def snapshot_from_run(reference: str) -> Snapshot:
+    """The snapshot a run recorded: ``runs:/<run_id>`` (or a bare id), validated.
+
+    The resolver of :data:`envkit.snapshot.RESOLVERS` for ``runs:/``, so ``envkit diff
+    runs:/A runs:/B`` works.
+    """
+    run_id, folder = parse_run_reference(reference)
+    with tempfile.TemporaryDirectory(prefix="envkit-run-") as tmp:
+        files = download_environment(reference, tmp, names=("snapshot.json",))
+        return _read_snapshot(files["snapshot.json"], f"runs:/{run_id}/{folder}/snapshot.json")
+
+
+# -- restore --------------------------------------------------------------------------------
+
+
+def _silent(message: str) -> None:
+    del message
+
+
+@dataclass(frozen=True)
+class RestoreReport:
+    """What ``envkit runs restore`` built, and how it differs from what the run recorded."""
+
+    run_id: str
+    manager: str
+    project: Path
+    environment: Path
+    python: Path
+    recorded: Snapshot
+    restored: Snapshot
+    diff: SnapshotDiff
+    #: Packages the run had that cannot be reinstalled elsewhere (local folders and files).
+    not_restorable: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def same_fingerprint(self) -> bool:
+        return self.recorded.fingerprint == self.restored.fingerprint
+
+    @property
+    def drift(self) -> bool:
+        """True when the restored environment is not the recorded one."""
+        return not (self.same_fingerprint and self.diff.same)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema": "envkit.restore/1",
+            "run_id": self.run_id,
+            "manager": self.manager,
+            "project": str(self.project),
+            "environment": str(self.environment),
+            "python": str(self.python),
+            "recorded_fingerprint": self.recorded.fingerprint,
+            "restored_fingerprint": self.restored.fingerprint,
+            "same_fingerprint": self.same_fingerprint,
+            "drift": self.drift,
+            "not_restorable": list(self.not_restorable),
+            "warnings": list(self.warnings),
+            "diff": self.diff.to_dict(),
+        }
+
+
+def _pin_lines(text: str) -> list[str]:
+    """The requirement lines of a requirements text or the entries of a conda.yaml, without comments."""
+    out = []
+    for line in text.splitlines():
+        line = line.split(" #", 1)[0].strip()
+        if line and not line.startswith("#"):
+            out.append(line)
+    return out
+
+
+def _not_restorable(snap: Snapshot) -> tuple[str, ...]:
+    from ..snapshot import TOOLING
+
+    out = []
+    for p in snap.packages:
+        v = p.provenance
+        if p.name in TOOLING:
+            continue
+        if v.kind == "directory" or (v.kind == "archive" and (v.url or "").startswith("file:")):
+            how = "editable folder" if v.editable else "folder" if v.kind == "directory" else "file"
+            out.append(f"{p.name}=={p.version} (local {how} {v.url})")
+    return tuple(out)
+
+
+def _default_python(snap: Snapshot) -> str:
+    """This interpreter when it is the recorded Python, else the recorded ``major.minor``."""
+    import platform
+
+    if (platform.python_implementation().lower(), platform.python_version()) == (
+        snap.python.implementation,
+        snap.python.version,
+    ):
+        return sys.executable
+    match = re.match(r"(\d+)\.(\d+)", snap.python.version)
+    version = f"{match.group(1)}.{match.group(2)}" if match else snap.python.version
+    return f"pypy{version}" if snap.python.implementation == "pypy" else version
+
+
+def restore(
+    reference: str,
+    manager: str,
+    *,
+    path: str | os.PathLike[str],
+    python: Optional[str] = None,
+    index_url: Optional[str] = None,
+    force: bool = False,
+    progress: Callable[[str], None] = _silent,
+) -> RestoreReport:
+    """Rebuild a run's environment in ``path`` with ``manager`` and report any drift.
+
+    The run's artifacts are downloaded and checked as untrusted input (module doc); the
+    manager's file is generated from the validated ``snapshot.json``: its pinned
+    ``requirements.txt`` (venv, uv, pipenv, poetry) or ``conda.yaml`` (conda).
+    ``index_url`` becomes the requirements' first line (``--index-url``): the snapshot
+    records the indexes the environment's pip used, but a restore never follows a URL
+    that came from a run unless told to. ``python`` defaults to this interpreter when it
+    is the recorded one, else to the recorded ``major.minor`` (conda: the version
+    ``conda.yaml`` pins). The new environment is then
+    captured (:func:`envkit.snapshot.snapshot`) and compared with the recorded one.
+    """
+    from ..environments import bootstrap
+    from ..managers import get as get_manager
+    from ..snapshot import diff, render, snapshot
+
+    cls = get_manager(manager)
+    run_id, folder = parse_run_reference(reference)
+    project = Path(path)
+    target = project / cls.filename
+    if target.exists() and not force:
+        raise EnvkitError(
+            f"{target} exists: restoring would replace it with the run's pins; choose another --path or pass --force"
+        )
+    if index_url is not None and (not _URL_RE.fullmatch(index_url) or any(c.isspace() for c in index_url)):
+        raise EnvkitError(f"--index-url {mask_secrets(index_url)!r} is not a URL")
+    warnings: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="envkit-restore-") as tmp:
+        downloaded = download_environment(reference, Path(tmp) / "download")
+        label = f"runs:/{run_id}/{folder}/snapshot.json"
+        recorded = _read_snapshot(downloaded["snapshot.json"], label)
+        progress(f"{label}: {len(recorded.packages)} packages, fingerprint {recorded.fingerprint[:12]}")
+        rendered = render(recorded)
+        source_name = "conda.yaml" if manager == "conda" else "requirements.txt"
+        text = rendered[source_name]
+        got = downloaded.get(source_name)
+        if got is not None and _pin_lines(got.read_text(encoding="utf-8", errors="replace")) != _pin_lines(text):
+            warnings.append(
+                f"the run's {source_name} does not match its snapshot.json; the pins were taken from snapshot.json"
+            )
+        if index_url is not None:
+            if manager == "conda":
+                text = text.replace("\n- pip:\n", f"\n- pip:\n  - --index-url {index_url}\n", 1)
+            else:
+                text = f"--index-url {index_url}\n{text}"
+        else:
+            idx = recorded.indexes
+            used = [u for u in (idx.index_url, *idx.extra_index_urls, *idx.find_links) if u]
+            if used:
+                warnings.append(
+                    f"the environment's pip used {', '.join(used)}; this restore uses your own pip configuration "
+                    "(pass --index-url to choose an index)"
+                )
+        source = Path(tmp) / "source" / source_name
+        source.parent.mkdir()
+        source.write_text(text, encoding="utf-8")
+        not_restorable = _not_restorable(recorded)
+        if not_restorable:
+            warnings.append(f"cannot be reinstalled from a run: {'; '.join(not_restorable)}")
+        if python is None and manager != "conda":  # conda.yaml pins the recorded python itself
+            python = _default_python(recorded)
+        result = bootstrap(source, manager, path=project, python=python, force=True, progress=progress)
+    progress(f"capturing the new environment ({result.created.python})")
+    restored = snapshot(str(result.created.python), project)
+    changes = diff(recorded, restored)
+    changes = replace(
+        changes,
+        a=replace(changes.a, label=f"runs:/{run_id}"),
+        b=replace(changes.b, label=str(result.created.path)),
+    )
+    return RestoreReport(
+        run_id=run_id,
+        manager=manager,
+        project=project,
+        environment=Path(result.created.path),
+        python=Path(result.created.python),
+        recorded=recorded,
+        restored=restored,
+        diff=changes,
+        not_restorable=not_restorable,
+        warnings=tuple(warnings),
+    )
+
+
+# -- envkit run -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """What ``envkit run`` did: the run, its environment, and how the command ended."""
+
+    run_id: str
+    experiment_id: str
+    tracking_uri: str
+    exit_status: int
+    status: str
+    snapshot: Snapshot
+
+
+_PYTHON_NAME_RE = re.compile(r"(?i)(?:python|pypy)[0-9.]*(?:\.exe)?")
+
+
+def command_python(command: Sequence[str]) -> Optional[str]:
+    """The interpreter ``command`` runs: its program when that is a Python, or the Python
+    named by the program's ``#!`` line (console scripts); None when it cannot tell."""
+    import shutil
+
+    program = shutil.which(command[0]) if command else None
+    if program is None:
+        return None
+    if _PYTHON_NAME_RE.fullmatch(os.path.basename(program)):
+        return os.path.abspath(program)
+    try:
+        with open(program, "rb") as handle:
+            head = handle.read(512)
+    except OSError:
+        return None
+    if not head.startswith(b"#!"):
+        return None
+    words = head[2:].split(b"\n", 1)[0].decode("utf-8", "replace").split()
+    if words and os.path.basename(words[0]) == "env":
+        words = [w for w in words[1:] if not w.startswith("-")]
+        found = shutil.which(words[0]) if words else None
+        words = [found] if found else []
+    if words and _PYTHON_NAME_RE.fullmatch(os.path.basename(words[0])) and os.path.isfile(words[0]):
+        return os.path.abspath(words[0])
+    return None
+
+
+def _source_name(command: Sequence[str]) -> str:
+    """What ``mlflow.source.name`` shows: the script (or ``-m module``) for a Python, else the program."""
+    program = os.path.basename(command[0])
+    if _PYTHON_NAME_RE.fullmatch(program):
+        args = list(command[1:])
+        while args:
+            arg = args.pop(0)
+            if arg == "-c":
+                return "-c"
+            if arg == "-m" and args:
+                return mask_secrets(f"-m {args[0]}")
+            if arg in ("-W", "-X") and args:
+                args.pop(0)
+            elif not arg.startswith("-"):
+                return mask_secrets(arg)
+    return mask_secrets(program)
+
+
+def _experiment_id(client: MlflowClient, name: Optional[str]) -> str:
+    from mlflow.exceptions import MlflowException
+
+    if name is None:
+        if os.environ.get("MLFLOW_EXPERIMENT_ID"):
+            return os.environ["MLFLOW_EXPERIMENT_ID"]
+        name = os.environ.get("MLFLOW_EXPERIMENT_NAME") or None
+        if name is None:
+            return "0"  # MLflow's "Default" experiment
+    with _mlflow_errors(f"experiment {name!r}"):
+        found = client.get_experiment_by_name(name)
+        if found is None:
+            try:
+                return str(client.create_experiment(name))
+            except MlflowException:  # created meanwhile by another process
+                found = client.get_experiment_by_name(name)
+                if found is None:
+                    raise
+    if found.lifecycle_stage != "active":
+        raise EnvkitError(f"experiment {name!r} is deleted; restore it in MLflow or choose another name")
+    return str(found.experiment_id)
+
+
+def _wait(process: Any) -> int:
+    """Wait for ``process``; Ctrl-C is left to it (the terminal sends it to the whole
+    foreground group), SIGTERM and SIGHUP sent to envkit are passed on."""
+    import signal
+    import threading
+
+    handlers: dict[int, Any] = {}
+    if threading.current_thread() is threading.main_thread():
+
+        def forward(signum: int, frame: object) -> None:
+            del frame
+            with suppress(OSError):
+                process.send_signal(signum)
+
+        def ignore(signum: int, frame: object) -> None:
+            del signum, frame
+
+        handlers[signal.SIGINT] = signal.signal(signal.SIGINT, ignore)
+        for name in ("SIGTERM", "SIGHUP"):
+            if hasattr(signal, name):
+                signum = getattr(signal, name)
+                handlers[signum] = signal.signal(signum, forward)
+    try:
+        return int(process.wait())
+    finally:
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
+
+
+def _run_status(returncode: int) -> tuple[int, str]:
+    """``(exit status, MLflow run status)`` of a command's return code."""
+    import signal
+
+    if returncode < 0:
+        signum = -returncode
+        killed = signum in (signal.SIGINT, signal.SIGTERM, signal.SIGKILL, getattr(signal, "SIGHUP", -1))
+        return 128 + signum, "KILLED" if killed else "FAILED"
+    if returncode == 0:
+        return 0, "FINISHED"
+    return returncode, "KILLED" if returncode in (130, 143) else "FAILED"
+
+
+def run_command(
+    command: Sequence[str],
+    *,
+    experiment: Optional[str] = None,
+    run_name: Optional[str] = None,
+    python: Optional[str] = None,
+    project: Optional[str | os.PathLike[str]] = None,
+    progress: Callable[[str], None] = _silent,
+) -> RunOutcome:
+    """Run ``command`` inside a new MLflow run that records its environment.
+
+    Creates the run (in ``experiment``, default ``MLFLOW_EXPERIMENT_ID`` /
+    ``MLFLOW_EXPERIMENT_NAME`` / MLflow's Default), logs the environment of the command's
+    Python (``python``, else :func:`command_python`, else this interpreter) with
+    :func:`log_snapshot`, runs the command with ``MLFLOW_RUN_ID``, ``MLFLOW_TRACKING_URI``
+    and ``MLFLOW_EXPERIMENT_ID`` set (so its own ``mlflow.start_run()`` joins the run),
+    then tags ``envkit.exit_status`` and ends the run FINISHED (status 0), KILLED (a signal,
+    or 130/143) or FAILED.
+    """
+    import shutil
+    import subprocess
+
+    from ..snapshot import snapshot
+
+    if not command:
+        raise EnvkitError("no command to run: give it after `--`, as in `envkit run -- python train.py`")
+    if shutil.which(command[0]) is None:
+        raise EnvkitError(f"{command[0]}: command not found")
+    uri = tracking_uri()
+    client = _client(uri)
+    interpreter = python or command_python(command)
+    in_process = interpreter is None or os.path.abspath(interpreter) == os.path.abspath(sys.executable)
+    snap = snapshot(None if in_process else interpreter, project if project is not None else os.getcwd())
+    experiment_id = _experiment_id(client, experiment)
+    import getpass
+
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    tags = {"mlflow.source.name": _source_name(command), "mlflow.source.type": "LOCAL", "mlflow.user": user}
+    with _mlflow_errors(f"experiment {experiment_id}"):
+        run = client.create_run(experiment_id, tags=tags, run_name=run_name)
+    run_id = str(run.info.run_id)
+    exit_status, status = 1, "FAILED"  # unless the command runs and ends
+    try:
+        log_snapshot(snap, run_id, client=client)
+        progress(f"run {run_id}: environment {snap.fingerprint[:12]} logged ({len(snap.packages)} packages)")
+        env = dict(os.environ)
+        env.update({"MLFLOW_RUN_ID": run_id, "MLFLOW_TRACKING_URI": uri, "MLFLOW_EXPERIMENT_ID": experiment_id})
+        env.pop("MLFLOW_EXPERIMENT_NAME", None)  # the id decides; a differing name would make start_run fail
+        try:
+            process = subprocess.Popen(list(command), env=env)
+        except OSError as exc:
+            exit_status = 127
+            raise EnvkitError(f"{command[0]}: cannot run: {exc.strerror or exc}") from None
+        exit_status, status = _run_status(_wait(process))
+    except KeyboardInterrupt:
+        exit_status, status = 130, "KILLED"
+        raise
+    finally:
+        with _mlflow_errors(f"run {run_id}"):
+            client.set_tag(run_id, EXIT_STATUS_TAG, str(exit_status))
+            client.set_terminated(run_id, status)
+    return RunOutcome(run_id, experiment_id, uri, exit_status, status, snap)
