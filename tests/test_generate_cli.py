@@ -157,3 +157,28 @@ def test_convert_conda_pip_mode(tmp_path: Path) -> None:
     assert result.exit_code == 0
     assert "  - pip:\n" in result.stdout
     assert "      - mlflow>=2.14\n" in result.stdout
+
+
+def test_generate_track_records_the_run_in_mlflow(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mlflow import MlflowClient
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    monkeypatch.chdir(tmp_path)
+    result = invoke("generate", str(MLOPS), "--dir", "demo", "--track")
+    assert result.exit_code == 0, result.output
+    run_id = result.output.split("in MLflow run ", 1)[1].split()[0]
+    assert f"See it with:  mlflow ui --backend-store-uri {uri}" in result.output
+    client = MlflowClient(tracking_uri=uri)
+    run = client.get_run(run_id)
+    assert run.data.tags["envkit.source"] == "requirements.txt"
+    assert len(run.data.tags["envkit.fingerprint"]) == 64
+    generated = sorted(a.path for a in client.list_artifacts(run_id, "generated"))
+    assert generated == [
+        "generated/Pipfile",
+        "generated/environment.yml",
+        "generated/pyproject.toml",
+        "generated/requirements.txt",
+    ]
+    assert [a.path for a in client.list_artifacts(run_id, "source")] == ["source/requirements.txt"]
+    assert "environment/snapshot.json" in [a.path for a in client.list_artifacts(run_id, "environment")]

@@ -17,7 +17,8 @@ def _quick_start_commands() -> list[str]:
 def test_quick_start_has_exactly_two_commands() -> None:
     commands = _quick_start_commands()
     assert len(commands) == 2
-    assert commands[0].startswith("python -m pip install . && envkit generate examples/")
+    assert commands[0].startswith('python -m pip install ".[mlflow]" && envkit generate examples/')
+    assert commands[0].endswith("--track")
     assert "pytest" in commands[1]
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from ..errors import EnvkitError
-from ..generate import DEFAULT_TARGETS, generate
+from ..generate import DEFAULT_TARGETS, GenerateResult, generate
 from ._options import target_options, target_options_for
 from ._output import echo_json, table
 from ._report import differences_table, loss_table, verdict_line
@@ -51,6 +51,11 @@ Examples:
 @click.option("--dry-run", is_flag=True, help="Show the diffs; write nothing.")
 @click.option("--force", is_flag=True, help="Overwrite existing files that differ.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option(
+    "--track",
+    is_flag=True,
+    help="Record this environment and the generated files in an MLflow run (needs envkit[mlflow]).",
+)
 @target_options
 def generate_cmd(
     src: str,
@@ -61,6 +66,7 @@ def generate_cmd(
     dry_run: bool,
     force: bool,
     as_json: bool,
+    track: bool,
     conda_mode: str,
     poetry_style: str,
 ) -> None:
@@ -106,9 +112,29 @@ def generate_cmd(
                     if w.diff:
                         click.echo()
                         click.echo(w.diff, nl=False)
+    if track and not dry_run and not result.refused:
+        _track(result, src, as_json)
     if result.refused:
         names_ = ", ".join(str(w.path) for w in result.refused)
         raise EnvkitError(f"{names_} exist(s) and differ(s); --dry-run shows the diff, --force overwrites")
     lost = any(t.conversion.lost for t in result.targets)
     if not result.equivalent or (strict and lost):
         sys.exit(1)
+
+
+def _track(result: GenerateResult, src: str, quiet: bool) -> None:
+    from ..tracking.mlflow import log_generated, tracking_uri
+
+    files = {str(t.path): t.path for t in result.targets if t.write is not None}
+    experiment_id, run_id, snap = log_generated(files, source=src)
+    if quiet:
+        return
+    uri = tracking_uri()
+    click.echo(f"\nRecorded this environment ({snap.fingerprint[:12]}, {len(snap.packages)} packages) and the files")
+    click.echo(f"in MLflow run {run_id} (experiment 'envkit', {uri}).")
+    ui = (
+        "mlflow ui"
+        if uri.startswith("sqlite:///mlflow.db") or uri == "sqlite:///mlflow.db"
+        else f"mlflow ui --backend-store-uri {uri}"
+    )
+    click.echo(f"See it with:  {ui}   then open http://127.0.0.1:5000/#/experiments/{experiment_id}/runs/{run_id}")

@@ -68,6 +68,7 @@ __all__ = [
     "download_environment",
     "find_run_by_tag",
     "log_environment",
+    "log_generated",
     "log_snapshot",
     "parse_run_reference",
     "restore",
@@ -809,3 +810,27 @@ def run_command(
             client.set_tag(run_id, EXIT_STATUS_TAG, str(exit_status))
             client.set_terminated(run_id, status)
     return RunOutcome(run_id, experiment_id, uri, exit_status, status, snap)
+
+
+def log_generated(
+    files: Mapping[str, str | os.PathLike[str]],
+    *,
+    source: str | os.PathLike[str],
+    experiment: str = "envkit",
+    run_name: Optional[str] = None,
+) -> tuple[str, str, Snapshot]:
+    """Record a ``generate`` in a new MLflow run: this interpreter's environment (as
+    :func:`log_environment` does, with the source's folder as the project), the source
+    declaration and the generated files under ``generated/``. Returns (experiment id, run id,
+    snapshot).
+    """
+    mlflow = _mlflow()
+    with _mlflow_errors("recording the generated files in MLflow"):
+        mlflow.set_experiment(experiment)
+        with mlflow.start_run(run_name=run_name or f"generate {Path(source).name}") as run:
+            snap = log_environment(run.info.run_id, project=Path(source).resolve().parent)
+            mlflow.log_artifact(str(source), artifact_path="source")
+            for path in files.values():
+                mlflow.log_artifact(str(path), artifact_path="generated")
+            mlflow.set_tag("envkit.source", Path(source).name)
+            return run.info.experiment_id, run.info.run_id, snap
