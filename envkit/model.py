@@ -94,7 +94,9 @@ def redact_url(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
-_URL_IN_TEXT_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>]+")
+# The look-behind makes a match start only where a scheme can start: without it the
+# pattern retries at every letter of a long word (quadratic).
+_URL_IN_TEXT_RE = re.compile(r"(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>]+")
 
 
 def mask_secrets(text: str) -> str:
@@ -128,6 +130,8 @@ def mask_secrets(text: str) -> str:
             j += 1
         return "".join(out)
 
+    if "://" not in text:
+        return text
     return _URL_IN_TEXT_RE.sub(mask, text)
 
 
@@ -224,6 +228,14 @@ class PipOptions:
         return {f.name: (list(v) if isinstance(v := getattr(self, f.name), tuple) else v) for f in fields(self)}
 
 
+def _canonical_specifier(spec: SpecifierSet) -> str:
+    from packaging.utils import canonicalize_version
+
+    return ",".join(
+        sorted(f"{s.operator}{s.version if '*' in s.version else canonicalize_version(s.version)}" for s in spec)
+    )
+
+
 def _hash_key(hashes: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
     # Sorted, not a set: the key's repr must be the same for equal values (sort_key).
     return tuple(sorted({(algo.lower(), digest.lower()) for algo, digest in hashes}))
@@ -295,7 +307,10 @@ class Dependency:
         return hash(self._eq_key())
 
     def sort_key(self) -> str:
-        return repr(self._eq_key())
+        """A string equal for equal dependencies (the specifier in a canonical spelling)."""
+        key = list(self._eq_key())
+        key[1] = _canonical_specifier(self.specifier)
+        return repr(tuple(key))
 
     # -- views ------------------------------------------------------------------------
     @property

@@ -104,7 +104,6 @@ FEATURES = (
 _SCHEME_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
 _EGG_RE = re.compile(r"[#&]egg=([^&]*)")
 _PROJECT_NAME_RE = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
-_EXTRAS_RE = re.compile(r"^(.+)(\[[^\]]+\])$")
 _MAX_FILES = 1000
 _PRAGMA_RE = re.compile(r"^#[ \t]*requires-python:(?P<spec>[^\n]*)$", re.MULTILINE)
 
@@ -282,7 +281,7 @@ class _Reader:
         here = self._origin(line, given.token.start)
         for seen, _ in stack:
             if seen == target:
-                chain = " -> ".join(f"{o}" for _, o in stack[1:] if o is not None)
+                chain = " -> ".join(f"{o}" for _, o in stack if o is not None)
                 chain = f"{chain} -> {here}" if chain else str(here)
                 raise line.error(
                     f"include cycle: {given.value!r} is already being read",
@@ -527,6 +526,10 @@ class _Reader:
         start = len(head) - len(head.lstrip())
         origin = self._origin(line, start)
         if _is_url(stripped):
+            try:
+                urlsplit(stripped)
+            except ValueError as exc:
+                raise line.error(f"invalid URL: {exc}", start, len(stripped)) from None
             name = self._egg(line, stripped, start)
             extras: frozenset[str] = frozenset()
             spec = SpecifierSet()
@@ -582,6 +585,9 @@ class _Reader:
                 text=value,
                 origin=origin,
             )
+        head, sep, tail = value.partition("@")
+        if req is None and sep and _scheme(tail.strip()) is not None and not _looks_like_path(head):
+            self._pep508(line, value, at)  # 'name @ URL ; marker' with a mistake: say where
         no_extras, extras_text = _strip_extras(value)
         scheme = _scheme(no_extras)
         if scheme is None or len(scheme) == 1:  # a local path (or a Windows drive letter)
@@ -592,10 +598,10 @@ class _Reader:
                     given.at.end - at,
                     hint=_NO_FOLDER_HINT.format(path=no_extras, what="an editable's folder"),
                 )
-            extras = self._extras(line, extras_text, at) if extras_text else frozenset()
+            extras = self._extras(line, extras_text, at + len(value) - len(extras_text)) if extras_text else frozenset()
             return Dependency(None, extras=extras, path=no_extras, editable=True, text=value, origin=origin)
         if scheme == "file":
-            extras = self._extras(line, extras_text, at) if extras_text else frozenset()
+            extras = self._extras(line, extras_text, at + len(value) - len(extras_text)) if extras_text else frozenset()
             name = self._egg(line, no_extras, at)
             return Dependency(name, extras=extras, url=no_extras, editable=True, text=value, origin=origin)
         url = value
@@ -775,7 +781,7 @@ def _parse_options(line: LogicalLine, start: int) -> tuple[list[_Given], list[To
                 given.append(_Given(option, words[i].value, Token(words[i].value, word.start, words[i].end), words[i]))
                 i += 1
             else:
-                raise line.error(f"{name} option requires 1 argument", word.start, word.end - word.start)
+                raise line.error(f"{option.label} option requires 1 argument", word.start, word.end - word.start)
         elif text.startswith("-") and len(text) > 1:
             short = _SHORT.get(text[:2])
             if short is None:
@@ -919,10 +925,15 @@ def _looks_like_path(text: str) -> bool:
 
 
 def _strip_extras(text: str) -> tuple[str, str]:
-    match = _EXTRAS_RE.match(text)
-    if match is None:
+    """pip's ``^(.+)(\\[[^\\]]+\\])$`` split of ``path[extras]``, as a linear scan (the
+    pattern backtracks quadratically on many ``[``): the last ``[`` whose bracket runs,
+    with no ``]`` inside, to the final ``]``."""
+    if not text.endswith("]"):
         return text, ""
-    return match.group(1).rstrip(), match.group(2)
+    start = text.rfind("[", 0, len(text) - 1)
+    if start < 1 or start == len(text) - 2 or "]" in text[start + 1 : -1]:
+        return text, ""
+    return text[:start].rstrip(), text[start:]
 
 
 def _split_egg_extras(name: str) -> tuple[str, frozenset[str]]:
@@ -931,7 +942,10 @@ def _split_egg_extras(name: str) -> tuple[str, frozenset[str]]:
 
 
 def _url_filename(url: str) -> str:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # a malformed [host]: no file name to read; the installer will say more
+        return ""
     return unquote(posixpath.basename(parts.path.rstrip("/")) or parts.netloc)
 
 
@@ -945,7 +959,10 @@ def _wheel_name(line: LogicalLine, filename: str, offset: int) -> tuple[str, Spe
     try:
         name, version, _, _ = parse_wheel_filename(filename)
     except InvalidWheelFilename as exc:
-        raise line.error(f"invalid wheel file name: {exc}", offset) from None
+        reason = str(exc).removeprefix("Invalid wheel filename").strip()
+        at = line.text.rfind(filename.rsplit("/", 1)[-1], offset)
+        at = at if at >= 0 else offset
+        raise line.error(f"invalid wheel file name {reason}", at, len(filename)) from None
     return str(name), SpecifierSet(f"=={version}")
 
 
