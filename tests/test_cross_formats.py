@@ -23,9 +23,11 @@ from tests.test_corpus_requirements import CERTBOT_RTD, ENTRIES, LOCAL_PROJECTS,
 TARGETS = ("venv", "conda", "pipenv", "poetry", "uv", "pylock")
 SEED_TARGETS = ("conda", "pipenv", "poetry")
 
-EXAMPLE_FILES = sorted(
-    str(p.relative_to(EXAMPLES)) for p in EXAMPLES.rglob("*") if p.is_file() and p.name != "README.md"
-) if EXAMPLES.is_dir() else []
+EXAMPLE_FILES = (
+    sorted(str(p.relative_to(EXAMPLES)) for p in EXAMPLES.rglob("*") if p.is_file() and p.name != "README.md")
+    if EXAMPLES.is_dir()
+    else []
+)
 
 CORPUS_REQUIREMENTS = sorted(ENTRIES)
 
@@ -51,7 +53,9 @@ def _explain(report) -> str:  # type: ignore[no-untyped-def]
 
 @pytest.mark.parametrize("target", TARGETS)
 @pytest.mark.parametrize("example", EXAMPLE_FILES)
-def test_every_example_converts_to_every_target(example: str, target: str, examples: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_every_example_converts_to_every_target(
+    example: str, target: str, examples: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     shutil.copytree(examples, tmp_path / "examples")
     monkeypatch.chdir(tmp_path / "examples" / Path(example).parent)
     source = envkit.load(Path(example).name)
@@ -65,7 +69,9 @@ def test_every_example_converts_to_every_target(example: str, target: str, examp
 
 @pytest.mark.parametrize("target", SEED_TARGETS)
 @pytest.mark.parametrize("name", CORPUS_REQUIREMENTS)
-def test_corpus_requirements_there_and_back(name: str, target: str, corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_corpus_requirements_there_and_back(
+    name: str, target: str, corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     root, rel = _stage(corpus, ENTRIES[name], tmp_path)
     if name == CERTBOT_RTD:
         _make_projects(root, LOCAL_PROJECTS[name])

@@ -1036,10 +1036,7 @@ def test_fast_path_prints_what_the_command_prints(
 
 
 def test_cli_end_to_end_in_a_subprocess(world: World, tmp_path: Path) -> None:
-    script = (
-        "import sys; from envkit import cli\n"
-        "cli.main(sys.argv[1:])\n"
-    )
+    script = "import sys; from envkit import cli\ncli.main(sys.argv[1:])\n"
     python = str(env_python(world.uv_env))
     out = run(PY, "-c", script, "snapshot", "--python", python, "--json", "--project", tmp_path)
     assert Snapshot.from_dict(json.loads(out)).fingerprint == snapshot(python=python).fingerprint

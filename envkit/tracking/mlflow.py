@@ -826,8 +826,11 @@ def log_generated(
     """
     mlflow = _mlflow()
     with _mlflow_errors("recording the generated files in MLflow"):
-        mlflow.set_experiment(experiment)
-        with mlflow.start_run(run_name=run_name or f"generate {Path(source).name}") as run:
+        # by id, not mlflow.set_experiment(): that would change the process's active experiment
+        client = _client()
+        found = client.get_experiment_by_name(experiment)
+        experiment_id = found.experiment_id if found is not None else client.create_experiment(experiment)
+        with mlflow.start_run(experiment_id=experiment_id, run_name=run_name or f"generate {Path(source).name}") as run:
             snap = log_environment(run.info.run_id, project=Path(source).resolve().parent)
             mlflow.log_artifact(str(source), artifact_path="source")
             for path in files.values():
