@@ -96,14 +96,21 @@ def run_tool(
     cmd: Sequence[str],
     *,
     cwd: Path | None = None,
-    env: Mapping[str, str] | None = None,
+    env: Mapping[str, str | None] | None = None,
     progress: Progress = _silent,
     what: str = "",
     timeout: float = 1800,
 ) -> subprocess.CompletedProcess[str]:
-    """Run a tool; on failure raise :class:`ManagerError` with the end of its output."""
+    """Run a tool; on failure raise :class:`ManagerError` with the end of its output.
+
+    ``env`` adds variables to this process's environment; a ``None`` value removes one.
+    """
     full_env = dict(os.environ)
-    full_env.update(env or {})
+    for key, value in (env or {}).items():
+        if value is None:
+            full_env.pop(key, None)
+        else:
+            full_env[key] = value
     if what:
         progress(what)
     try:

@@ -14,7 +14,8 @@ from .base import Created, Manager, Pin, Resolution, run_tool, tool_path
 __all__ = ["PipenvManager", "parse_pipfile_lock"]
 
 #: Keep pipenv in the project, quiet, and away from any outer virtual environment.
-ENV = {
+ENV: dict[str, str | None] = {
+    "VIRTUAL_ENV": None,
     "PIPENV_VENV_IN_PROJECT": "1",
     "PIPENV_YES": "1",
     "PIPENV_NOSPIN": "1",

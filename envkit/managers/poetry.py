@@ -12,7 +12,9 @@ from .base import Created, Manager, Pin, Resolution, run_tool, tool_path
 
 __all__ = ["PoetryManager", "parse_poetry_lock"]
 
-ENV = {
+ENV: dict[str, str | None] = {
+    # an activated virtual environment would otherwise receive the packages
+    "VIRTUAL_ENV": None,
     "POETRY_VIRTUALENVS_IN_PROJECT": "true",
     "POETRY_NO_INTERACTION": "1",
     "POETRY_VIRTUALENVS_PREFER_ACTIVE_PYTHON": "false",
