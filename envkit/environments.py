@@ -239,6 +239,14 @@ def _strip_credentials(text: str) -> tuple[str, int]:
     return re.sub(r"[a-z][a-z0-9+.-]*://[^\s\"']+", fix, text), count
 
 
+def _exact_python(spec: Any) -> str | None:
+    """``3.9`` for ``==3.9`` or ``==3.9.*``: the one Python a constraint names, if it names one."""
+    items = list(spec)
+    if len(items) == 1 and items[0].operator == "==":
+        return str(items[0].version).removesuffix(".*")
+    return None
+
+
 def _pip_platform(platform: str) -> str:
     """pip's --platform wants a wheel platform tag."""
     import platform as host
@@ -313,7 +321,10 @@ def lock(
     if installer == "uv" and not use_uv:
         raise EnvkitError("uv is not available: `pip install uv`, or use --installer pip")
     temp: Path | None = None
-    if source.format == "requirements":
+    if python is None and source.python is not None:
+        python = _exact_python(source.python)
+    python_line = any("names the Python interpreter" in note.message for note in source.notes)
+    if source.format == "requirements" and not python_line:
         req_file = src_path
     else:
         conversion = convert(source, "venv")

@@ -188,3 +188,12 @@ def test_model_of_the_bootstrapped_file_is_the_source(tmp_path: Path, package_in
     project = _project(tmp_path, package_index.simple_url, "six ; python_version >= '3'\n")
     result = bootstrap(project / "requirements.txt", "venv", path=tmp_path / "copy")
     assert envkit.load(result.file) == envkit.load(project / "requirements.txt")
+
+
+def test_lock_reads_a_python_line_as_the_target_python(tmp_path: Path, package_index) -> None:  # type: ignore[no-untyped-def]
+    """pip cannot install `python==3.9`; envkit resolves for Python 3.9 instead."""
+    project = _project(tmp_path, package_index.simple_url, "python==3.9\nsix\n")
+    result = lock(project / "requirements.txt")
+    assert 'name = "six"' in result.text
+    assert 'name = "python"' not in result.text
+    assert 'requires-python = ">=3.9"' in result.text
