@@ -23,7 +23,9 @@ def clean_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def run_times(cmd: Sequence[str], runs: int, cwd: Path | None = None, env: dict[str, str] | None = None, setup=None) -> list[float]:  # type: ignore[no-untyped-def]
+def run_times(
+    cmd: Sequence[str], runs: int, cwd: Path | None = None, env: dict[str, str] | None = None, setup=None
+) -> list[float]:  # type: ignore[no-untyped-def]
     """Wall-clock seconds of ``runs`` runs of ``cmd`` (``setup()`` before each, untimed)."""
     times = []
     for _ in range(runs):

@@ -16,11 +16,28 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import BIN, clean_env, machine, median_ms, run_times  # noqa: E402
+from _common import BIN, clean_env, machine, median_ms, run_times
 
 NAMES = [
-    "numpy", "pandas", "scikit-learn", "scipy", "matplotlib", "seaborn", "requests", "flask", "django",
-    "mlflow", "xgboost", "hyperopt", "jupyter", "torch", "tensorflow", "pyyaml", "click", "rich", "attrs",
+    "numpy",
+    "pandas",
+    "scikit-learn",
+    "scipy",
+    "matplotlib",
+    "seaborn",
+    "requests",
+    "flask",
+    "django",
+    "mlflow",
+    "xgboost",
+    "hyperopt",
+    "jupyter",
+    "torch",
+    "tensorflow",
+    "pyyaml",
+    "click",
+    "rich",
+    "attrs",
 ]
 
 
@@ -61,10 +78,14 @@ def main() -> None:
             shutil.rmtree(out, ignore_errors=True)
 
         bare = run_times([sys.executable, "-c", "pass"], args.runs, env=env)
-        generate = run_times([str(BIN / "envkit"), "generate", str(source), "--dir", str(out)], args.runs, env=env, setup=reset)
+        generate = run_times(
+            [str(BIN / "envkit"), "generate", str(source), "--dir", str(out)], args.runs, env=env, setup=reset
+        )
         print(machine())
         print(f"python -c pass:                     {median_ms(bare):7.1f} ms")
-        print(f"envkit generate (500 reqs, 4 files): {median_ms(generate):7.1f} ms   ({median_ms(generate) / median_ms(bare):.1f}x a bare start)")
+        print(
+            f"envkit generate (500 reqs, 4 files): {median_ms(generate):7.1f} ms   ({median_ms(generate) / median_ms(bare):.1f}x a bare start)"
+        )
         print(f"goal < 300 ms: {'met' if median_ms(generate) < 300 else 'NOT met'}")
     finally:
         shutil.rmtree(work, ignore_errors=True)

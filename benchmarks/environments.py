@@ -19,9 +19,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from _common import BIN, clean_env, machine, median_ms, run_times  # noqa: E402
+from _common import BIN, clean_env, machine, median_ms, run_times
 
-from tests.pkgindex import IndexServer, build_index  # noqa: E402
+from tests.pkgindex import IndexServer, build_index
 
 BODY = "mlflow\njupyter\nscikit-learn\npandas\nseaborn\nhyperopt\nxgboost\n"
 
@@ -44,10 +44,14 @@ def main() -> None:
 
             # lock
             envkit_lock = run_times([str(BIN / "envkit"), "lock", str(req)], args.runs, env=env)
-            uv_compile = run_times([uv, "pip", "compile", str(req), "--format", "pylock.toml", "-q"], args.runs, env=env)
+            uv_compile = run_times(
+                [uv, "pip", "compile", str(req), "--format", "pylock.toml", "-q"], args.runs, env=env
+            )
             pip_compile = BIN / "pip-compile"
-            print(f"lock:      envkit lock {median_ms(envkit_lock):7.0f} ms | uv pip compile {median_ms(uv_compile):7.0f} ms"
-                  f" | ratio {median_ms(envkit_lock) / median_ms(uv_compile):.2f}x (goal <= 1.2x)")
+            print(
+                f"lock:      envkit lock {median_ms(envkit_lock):7.0f} ms | uv pip compile {median_ms(uv_compile):7.0f} ms"
+                f" | ratio {median_ms(envkit_lock) / median_ms(uv_compile):.2f}x (goal <= 1.2x)"
+            )
             if pip_compile.exists():
                 times = run_times([str(pip_compile), "-q", "-o", "-", str(req)], args.runs, env=env)
                 print(f"           pip-compile {median_ms(times):7.0f} ms")
@@ -67,30 +71,86 @@ def main() -> None:
                 ("poetry", "poetry", [str(BIN / "poetry"), "lock"]),
                 ("venv", "venv", [uv, "pip", "compile", "requirements.txt", "-q"]),
             ):
+
                 def setup(manager: str = manager, target: str = target) -> None:
                     folder = fresh(manager)
-                    subprocess.run([str(BIN / "envkit"), "convert", str(req), "--to", target, "-o", str(folder / {"pipenv": "Pipfile", "poetry": "pyproject.toml", "venv": "requirements.txt"}[manager])], env=env, check=True, capture_output=True)
+                    subprocess.run(
+                        [
+                            str(BIN / "envkit"),
+                            "convert",
+                            str(req),
+                            "--to",
+                            target,
+                            "-o",
+                            str(
+                                folder
+                                / {"pipenv": "Pipfile", "poetry": "pyproject.toml", "venv": "requirements.txt"}[manager]
+                            ),
+                        ],
+                        env=env,
+                        check=True,
+                        capture_output=True,
+                    )
 
                 extra = {"PIPENV_VENV_IN_PROJECT": "1", "PIPENV_YES": "1", "POETRY_VIRTUALENVS_IN_PROJECT": "true"}
-                times = run_times(cmd, max(1, args.runs // 2), cwd=work / "natives" / manager, env={**env, **extra}, setup=setup)
+                times = run_times(
+                    cmd, max(1, args.runs // 2), cwd=work / "natives" / manager, env={**env, **extra}, setup=setup
+                )
                 natives[manager] = median_ms(times)
             slowest = max(natives.values())
-            verify = run_times([str(BIN / "envkit"), "verify", str(req), "--depth", "resolve", "--managers", "venv,pipenv,poetry", "--workdir", str(work / "verify")],
-                               max(1, args.runs // 2), env=env, setup=lambda: shutil.rmtree(work / "verify", ignore_errors=True))
+            verify = run_times(
+                [
+                    str(BIN / "envkit"),
+                    "verify",
+                    str(req),
+                    "--depth",
+                    "resolve",
+                    "--managers",
+                    "venv,pipenv,poetry",
+                    "--workdir",
+                    str(work / "verify"),
+                ],
+                max(1, args.runs // 2),
+                env=env,
+                setup=lambda: shutil.rmtree(work / "verify", ignore_errors=True),
+            )
             sequential = sum(natives.values())
-            print(f"verify:    envkit verify --depth resolve {median_ms(verify):7.0f} ms | natives one after another {sequential:7.0f} ms"
-                  f" ({', '.join(f'{k} {v:.0f}' for k, v in natives.items())}) | ratio to the slowest {median_ms(verify) / slowest:.2f}x (goal <= 1.2x)")
+            print(
+                f"verify:    envkit verify --depth resolve {median_ms(verify):7.0f} ms | natives one after another {sequential:7.0f} ms"
+                f" ({', '.join(f'{k} {v:.0f}' for k, v in natives.items())}) | ratio to the slowest {median_ms(verify) / slowest:.2f}x (goal <= 1.2x)"
+            )
 
             # bootstrap
             def clear() -> None:
                 for name in ("b1", "b2", "b3"):
                     shutil.rmtree(work / name, ignore_errors=True)
 
-            boot = run_times([str(BIN / "envkit"), "bootstrap", str(req), "--manager", "venv", "--path", str(work / "b1")], args.runs, env=env, setup=clear)
-            uv_way = run_times(["sh", "-c", f"{uv} venv -q {work / 'b2'} && {uv} pip install -q --python {work / 'b2'}/bin/python -r {req}"], args.runs, env=env, setup=clear)
-            pip_way = run_times(["sh", "-c", f"{sys.executable} -m venv {work / 'b3'} && {work / 'b3'}/bin/pip install -q -r {req}"], max(1, args.runs // 2), env=env, setup=clear)
-            print(f"bootstrap: envkit {median_ms(boot):7.0f} ms | uv venv + uv pip install {median_ms(uv_way):7.0f} ms | venv + pip install {median_ms(pip_way):7.0f} ms"
-                  f" | ratio to uv {median_ms(boot) / median_ms(uv_way):.2f}x (goal <= 1.2x)")
+            boot = run_times(
+                [str(BIN / "envkit"), "bootstrap", str(req), "--manager", "venv", "--path", str(work / "b1")],
+                args.runs,
+                env=env,
+                setup=clear,
+            )
+            uv_way = run_times(
+                [
+                    "sh",
+                    "-c",
+                    f"{uv} venv -q {work / 'b2'} && {uv} pip install -q --python {work / 'b2'}/bin/python -r {req}",
+                ],
+                args.runs,
+                env=env,
+                setup=clear,
+            )
+            pip_way = run_times(
+                ["sh", "-c", f"{sys.executable} -m venv {work / 'b3'} && {work / 'b3'}/bin/pip install -q -r {req}"],
+                max(1, args.runs // 2),
+                env=env,
+                setup=clear,
+            )
+            print(
+                f"bootstrap: envkit {median_ms(boot):7.0f} ms | uv venv + uv pip install {median_ms(uv_way):7.0f} ms | venv + pip install {median_ms(pip_way):7.0f} ms"
+                f" | ratio to uv {median_ms(boot) / median_ms(uv_way):.2f}x (goal <= 1.2x)"
+            )
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
