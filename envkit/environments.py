@@ -247,20 +247,6 @@ def _exact_python(spec: Any) -> str | None:
     return None
 
 
-def _pip_platform(platform: str) -> str:
-    """pip's --platform wants a wheel platform tag."""
-    import platform as host
-
-    machine = "aarch64" if "aarch64" in platform or "arm64" in platform else host.machine() or "x86_64"
-    if "linux" in platform:
-        return f"manylinux2014_{machine}"
-    if "mac" in platform or "darwin" in platform:
-        return f"macosx_11_0_{'arm64' if machine == 'aarch64' else 'x86_64'}"
-    if "win" in platform:
-        return "win_amd64"
-    return platform
-
-
 def _pylock_from_pip_report(report: str, python: str | None) -> str:
     """A PEP 751 lock from ``pip install --dry-run --report`` JSON (what pip resolved)."""
     import json
@@ -314,6 +300,7 @@ def lock(
 ) -> LockResult:
     """Resolve ``src`` with uv (else pip) into a PEP 751 ``pylock.toml`` text."""
     from .managers.base import run_tool, tool_path
+    from .managers.venv import resolve_command
 
     src_path = Path(src)
     source = _load(src_path)
@@ -334,45 +321,8 @@ def lock(
         temp.write_text(conversion.rendered.text, encoding="utf-8")
         req_file = temp
     try:
-        if use_uv:
-            cmd = [
-                tool_path("uv") or "uv",
-                "pip",
-                "compile",
-                str(req_file),
-                "--format",
-                "pylock.toml",
-                "--quiet",
-                "--no-header",
-            ]
-            if python:
-                cmd += ["--python-version", python]
-            if platform:
-                cmd += ["--python-platform", platform]
-            tool = "uv"
-        else:
-            import sys
-
-            cmd = [
-                sys.executable,
-                "-m",
-                "pip",
-                "install",
-                "--dry-run",
-                "--ignore-installed",
-                "--quiet",
-                "--report",
-                "-",
-                "-r",
-                str(req_file),
-            ]
-            if python or platform:
-                cmd += ["--only-binary", ":all:"]
-            if python:
-                cmd += ["--python-version", python]
-            if platform:
-                cmd += ["--platform", _pip_platform(platform)]
-            tool = "pip"
+        tool = "uv" if use_uv else "pip"
+        cmd = resolve_command(tool, req_file, python, platform)
         try:
             proc = run_tool(cmd, cwd=src_path.parent, progress=progress, what=f"resolving {src_path.name} with {tool}")
         except ManagerError as exc:

@@ -10,7 +10,7 @@ from pathlib import Path
 from ..errors import EnvkitError
 from .base import Created, Manager, ManagerError, Pin, Progress, Resolution, run_tool, tool_path
 
-__all__ = ["VenvManager", "parse_pip_report", "parse_pylock_pins"]
+__all__ = ["VenvManager", "parse_pip_report", "parse_pylock_pins", "pip_platform", "resolve_command"]
 
 
 def _bin(venv: Path, name: str) -> Path:
@@ -60,6 +60,61 @@ def parse_pip_report(text: str) -> dict[str, Pin]:
         hashes = tuple(f"{a}:{d}" for a, d in info.get("archive_info", {}).get("hashes", {}).items())
         pins[name] = Pin(name, meta.get("version", ""), info.get("url"), hashes)
     return pins
+
+
+def pip_platform(platform: str) -> str:
+    """pip's ``--platform`` wants a wheel platform tag: one for linux, macos or windows."""
+    import platform as host
+
+    machine = "aarch64" if "aarch64" in platform or "arm64" in platform else host.machine() or "x86_64"
+    if "linux" in platform:
+        return f"manylinux2014_{machine}"
+    if "mac" in platform or "darwin" in platform:
+        return f"macosx_11_0_{'arm64' if machine == 'aarch64' else 'x86_64'}"
+    if "win" in platform:
+        return "win_amd64"
+    return platform
+
+
+def resolve_command(installer: str, requirements: Path, python: str | None, platform: str | None) -> list[str]:
+    """The resolver's command line: ``uv pip compile`` printing a PEP 751 lock, or pip's
+    ``install --dry-run --report -`` (binary wheels only when resolving for another target)."""
+    if installer == "uv":
+        cmd = [
+            tool_path("uv") or "uv",
+            "pip",
+            "compile",
+            str(requirements),
+            "--format",
+            "pylock.toml",
+            "--quiet",
+            "--no-header",
+        ]
+        if python:
+            cmd += ["--python-version", python]
+        if platform:
+            cmd += ["--python-platform", platform]
+        return cmd
+    cmd = [
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "--dry-run",
+        "--ignore-installed",
+        "--quiet",
+        "--report",
+        "-",
+        "-r",
+        str(requirements),
+    ]
+    if python or platform:
+        cmd += ["--only-binary", ":all:"]
+    if python:
+        cmd += ["--python-version", python]
+    if platform:
+        cmd += ["--platform", pip_platform(platform)]
+    return cmd
 
 
 class VenvManager(Manager):
@@ -116,41 +171,8 @@ class VenvManager(Manager):
     def resolve(self, project: Path, *, python: str | None = None, platform: str | None = None) -> Resolution:
         requirements = project / self.filename
         start = time.perf_counter()
-        if self.installer == "uv":
-            cmd = [
-                tool_path("uv") or "uv",
-                "pip",
-                "compile",
-                str(requirements),
-                "--format",
-                "pylock.toml",
-                "--quiet",
-                "--no-header",
-            ]
-            if python:
-                cmd += ["--python-version", python]
-            if platform:
-                cmd += ["--python-platform", platform]
-            proc = run_tool(cmd, cwd=project, progress=self.progress, what="resolving with uv pip compile")
-            pins = parse_pylock_pins(proc.stdout)
-        else:
-            cmd = [
-                sys.executable,
-                "-m",
-                "pip",
-                "install",
-                "--dry-run",
-                "--ignore-installed",
-                "--quiet",
-                "--report",
-                "-",
-                "-r",
-                str(requirements),
-            ]
-            if python:
-                cmd += ["--python-version", python, "--only-binary", ":all:"]
-            if platform:
-                cmd += ["--platform", platform, "--only-binary", ":all:"]
-            proc = run_tool(cmd, cwd=project, progress=self.progress, what="resolving with pip's resolver")
-            pins = parse_pip_report(proc.stdout)
+        cmd = resolve_command(self.installer, requirements, python, platform)
+        what = "resolving with uv pip compile" if self.installer == "uv" else "resolving with pip's resolver"
+        proc = run_tool(cmd, cwd=project, progress=self.progress, what=what)
+        pins = parse_pylock_pins(proc.stdout) if self.installer == "uv" else parse_pip_report(proc.stdout)
         return Resolution(self.name, pins, python, platform, time.perf_counter() - start)
