@@ -12,7 +12,19 @@ from packaging.requirements import InvalidRequirement, Requirement
 from ..errors import ParseError
 from ..model import Dependency, Origin
 
-__all__ = ["from_pep508", "to_pep508"]
+__all__ = ["from_pep508", "syntax_error", "to_pep508"]
+
+
+def syntax_error(exc: Exception, text: str) -> tuple[str, int, int]:
+    """(message, offset, width) of packaging's ``InvalidRequirement``/``InvalidMarker``
+    for ``text``: where its parser stopped (the ``span`` of the syntax error behind it),
+    or the whole text when it does not say."""
+    cause = exc.__cause__
+    span = getattr(cause, "span", None)
+    message = getattr(cause, "message", None) or str(exc).splitlines()[0]
+    if span:
+        return message, span[0], max(span[1] - span[0], 1)
+    return message, 0, len(text)
 
 
 def from_pep508(
@@ -31,10 +43,7 @@ def from_pep508(
     try:
         req = Requirement(text)
     except InvalidRequirement as exc:
-        cause = exc.__cause__
-        span = getattr(cause, "span", None)
-        message = getattr(cause, "message", None) or str(exc).splitlines()[0]
-        offset, width = (span[0], max(span[1] - span[0], 1)) if span else (0, len(text))
+        message, offset, width = syntax_error(exc, text)
         shown = line_text if line_text is not None else text
         raise ParseError(
             f"invalid requirement {text!r}: {message}",

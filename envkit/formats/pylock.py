@@ -60,6 +60,7 @@ from packaging.version import InvalidVersion, Version
 from ..errors import ParseError
 from ..model import VAR_RE, Dependency, Diagnostic, Environment, Origin, Source
 from ._base import Loss, Opener, Rendered
+from ._pep508 import syntax_error
 from ._toml import find_key_line, loads_toml
 from .uv import EXTRA_PREFIX, and_markers, guess_name
 
@@ -299,10 +300,7 @@ class _Reader:
         try:
             return Marker(text)
         except InvalidMarker as exc:
-            cause = exc.__cause__
-            span = getattr(cause, "span", None)
-            message = getattr(cause, "message", None) or str(exc).splitlines()[0]
-            offset, width = (span[0], max(span[1] - span[0], 1)) if span else (0, len(text))
+            message, offset, width = syntax_error(exc, text)
             raise self.error(
                 f"invalid marker: {message}", _Spot(spot.line, spot.column + offset, spot.text), width
             ) from None

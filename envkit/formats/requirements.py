@@ -59,6 +59,7 @@ from ..errors import EnvkitError, ParseError
 from ..model import VAR_RE, Dependency, Diagnostic, Environment, Origin, PipOptions, Source
 from ._base import Loss, Opener, Rendered
 from ._lines import LogicalLine, Token, decode, logical_lines, split_words
+from ._pep508 import syntax_error
 
 __all__ = ["FILENAMES", "NAME", "detect", "dumps", "loads", "loads_bytes"]
 
@@ -632,10 +633,8 @@ class _Reader:
         try:
             return Requirement(text)
         except InvalidRequirement as exc:
-            cause = exc.__cause__
-            span = getattr(cause, "span", None)
-            message = getattr(cause, "message", None) or str(exc).splitlines()[0]
-            offset, width = (start + span[0], max(span[1] - span[0], 1)) if span else (start, len(text))
+            message, offset, width = syntax_error(exc, text)
+            offset += start
             hint = None
             if "=" in text and not any(op in text for op in ("~=", "==", "!=", "<=", ">=", "<", ">", "===")):
                 hint = "= is not a valid operator. Did you mean == ?"
@@ -649,11 +648,8 @@ class _Reader:
         try:
             return Marker(body)
         except InvalidMarker as exc:
-            cause = exc.__cause__
-            span = getattr(cause, "span", None)
-            message = getattr(cause, "message", None) or str(exc).splitlines()[0]
-            at, width = (offset + span[0], max(span[1] - span[0], 1)) if span else (offset, len(body))
-            raise line.error(f"invalid marker: {message}", at, width) from None
+            message, at, width = syntax_error(exc, body)
+            raise line.error(f"invalid marker: {message}", offset + at, width) from None
 
     def _extras(self, line: LogicalLine, text: str, offset: int) -> frozenset[str]:
         try:
