@@ -11,6 +11,14 @@ as a subprocess in its own process group, waits until ``/health`` answers, and s
 whole group (the server starts uvicorn workers of its own). Its job runner (huey
 consumers, for MLflow's GenAI jobs) is switched off: the tests use the tracking API only.
 
+The server's sqlite store is set up for many writers at once, as a team would set up a
+sqlite-backed server: the database in WAL mode (readers never block the writer), and
+``MLFLOW_SQLALCHEMYSTORE_POOLCLASS=NullPool`` (a connection per request, as SQLAlchemy
+1.x did for sqlite files). With SQLAlchemy 2's default pool of 5 + 10 connections per
+worker, fifty clients at once on a loaded machine can wait out the pool's 30 s timeout
+and get ``BAD_REQUEST: QueuePool limit of size 5 overflow 10 reached`` from
+``create_run``: MLflow's own call, before envkit does anything.
+
 :func:`log_run_worker` is the body of each process of the concurrency test; it lives here
 (not in the test module) so a ``forkserver`` child can import it without pytest.
 """
@@ -113,6 +121,8 @@ class MlflowServer:
 
     def start(self) -> MlflowServer:
         new_store(self.root, "mlflow-artifacts:/0")
+        with closing(sqlite3.connect(self.root / "mlflow.db")) as con:
+            con.execute("PRAGMA journal_mode=WAL")  # kept in the file: the server's connections use it
         mlflow = Path(sys.executable).with_name("mlflow")
         cmd = [
             str(mlflow) if mlflow.exists() else sys.executable,
@@ -132,6 +142,7 @@ class MlflowServer:
         env = mlflow_environ(self.url)
         env.pop("MLFLOW_TRACKING_URI")
         env["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"] = "false"
+        env["MLFLOW_SQLALCHEMYSTORE_POOLCLASS"] = "NullPool"
         env["ENVKIT_MLFLOW_DISABLE"] = "1"
         with open(self.log, "wb") as log:
             self.process = subprocess.Popen(

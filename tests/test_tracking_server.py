@@ -115,7 +115,10 @@ def test_fifty_processes_log_their_environments_at_once(remote: MlflowServer, tm
     context.set_forkserver_preload(["mlflow", "envkit.snapshot", "envkit.tracking.mlflow", "tests.mlflow_server"])
     start = time.monotonic()
     with context.Pool(processes=PROCESSES, maxtasksperchild=1) as pool:
-        results = pool.map(log_run_worker, jobs, chunksize=1)
+        try:
+            results = pool.map(log_run_worker, jobs, chunksize=1)
+        except Exception as exc:  # say what the server saw, too
+            raise AssertionError(f"a worker failed: {exc}\nthe server's log ends with:\n{remote.tail()}") from exc
     seconds = time.monotonic() - start
     print(f"{PROCESSES} processes in {seconds:.1f} s")
 
