@@ -185,7 +185,6 @@ def test_environment_equality_is_semantic_for_specifiers() -> None:
     assert Environment(requirements=(spelled,)) == Environment(requirements=(normal,))
 
 
-@pytest.mark.xfail(strict=True, reason="the reader lowercases the extras of a local path (and of #egg=), not of a name")
 @pytest.mark.parametrize("text", ["./pkg[Dev]", "-e ./pkg[Dev]", "git+https://x/y#egg=pkg[Dev]"])
 def test_extras_keep_their_spelling(text: str) -> None:
     (dep,) = loads(text, PATH).requirements

@@ -653,7 +653,8 @@ class _Reader:
 
     def _extras(self, line: LogicalLine, text: str, offset: int) -> frozenset[str]:
         try:
-            return frozenset(Requirement("placeholder" + text.lower()).extras)
+            # pip lowercases these extras; equality normalizes them anyway, and printing keeps the spelling
+            return frozenset(Requirement("placeholder" + text).extras)
         except InvalidRequirement:
             raise line.error(f"invalid extras {text!r}", offset, len(text)) from None
 
@@ -934,7 +935,7 @@ def _strip_extras(text: str) -> tuple[str, str]:
 
 def _split_egg_extras(name: str) -> tuple[str, frozenset[str]]:
     base, extras = _strip_extras(name)
-    return base, frozenset(Requirement("placeholder" + extras.lower()).extras)
+    return base, frozenset(Requirement("placeholder" + extras).extras)
 
 
 def _url_filename(url: str) -> str:
