@@ -6,9 +6,8 @@ from: a string (:func:`~envkit.formats.requirements.loads`), undecoded bytes
 (:func:`~envkit.formats.requirements.loads_bytes`), a constraints file, a tree of files
 read by :func:`envkit.load` (includes), and the ``envkit show`` command.
 
-Messages that are known to be wrong (a misleading wording, a caret in the wrong column)
-are not asserted as they are: each has an ``xfail(strict=True)`` test below stating what
-it should be, so a fix makes that test pass loudly.
+Where packaging's own message blames the wrong part (it backs off past a malformed extra
+name or version), envkit names the malformed part itself; those cases are asserted too.
 """
 
 from __future__ import annotations
@@ -45,9 +44,9 @@ TEXT_CASES = [
     pytest.param(
         "foo==1.0.*.1",
         _lines(
-            "req.txt:1:4: invalid requirement: Expected comma (within version specifier), semicolon (after version specifier) or end",
+            "req.txt:1:4: invalid requirement: invalid version specifier '==1.0.*.1'",
             "    foo==1.0.*.1",
-            "       ^^^^^^^",
+            "       ^^^^^^^^^",
         ),
         id="spec-wildcard-middle",
     ),
@@ -63,7 +62,7 @@ TEXT_CASES = [
     pytest.param(
         "foo!",
         _lines(
-            "req.txt:1:4: invalid requirement: Expected semicolon (after name with no version specifier) or end",
+            "req.txt:1:4: invalid requirement: invalid version specifier '!'",
             "    foo!",
             "       ^",
         ),
@@ -243,9 +242,9 @@ TEXT_CASES = [
     pytest.param(
         "foo=1",
         _lines(
-            "req.txt:1:4: invalid requirement: Expected semicolon (after name with no version specifier) or end",
+            "req.txt:1:4: invalid requirement: invalid version specifier '=1'",
             "    foo=1",
-            "       ^",
+            "       ^^",
             "  hint: = is not a valid operator. Did you mean == ?",
         ),
         id="name-single-equals",
@@ -253,9 +252,9 @@ TEXT_CASES = [
     pytest.param(
         'foo=1; python_version=="3"',
         _lines(
-            "req.txt:1:4: invalid requirement: Expected semicolon (after name with no version specifier) or end",
+            "req.txt:1:4: invalid requirement: invalid version specifier '=1'",
             '    foo=1; python_version=="3"',
-            "       ^",
+            "       ^^",
             "  hint: = is not a valid operator. Did you mean == ?",
         ),
         id="name-single-equals-marker",
@@ -263,9 +262,9 @@ TEXT_CASES = [
     pytest.param(
         "python=3.9",
         _lines(
-            "req.txt:1:7: invalid requirement: Expected semicolon (after name with no version specifier) or end",
+            "req.txt:1:7: invalid requirement: invalid version specifier '=3.9'",
             "    python=3.9",
-            "          ^",
+            "          ^^^^",
             "  hint: = is not a valid operator. Did you mean == ?",
         ),
         id="python-bad",
@@ -770,9 +769,9 @@ TEXT_CASES = [
     pytest.param(
         "\tfoo=1",
         _lines(
-            "req.txt:1:5: invalid requirement: Expected semicolon (after name with no version specifier) or end",
+            "req.txt:1:5: invalid requirement: invalid version specifier '=1'",
             "     foo=1",
-            "        ^",
+            "        ^^",
             "  hint: = is not a valid operator. Did you mean == ?",
         ),
         id="tab-lead-equals",
@@ -807,9 +806,9 @@ TEXT_CASES = [
     pytest.param(
         "foo\r\nbar=1\r\n",
         _lines(
-            "req.txt:2:4: invalid requirement: Expected semicolon (after name with no version specifier) or end",
+            "req.txt:2:4: invalid requirement: invalid version specifier '=1'",
             "    bar=1",
-            "       ^",
+            "       ^^",
             "  hint: = is not a valid operator. Did you mean == ?",
         ),
         id="crlf-second-line",
@@ -817,9 +816,9 @@ TEXT_CASES = [
     pytest.param(
         "\n\n# comment\n\nfoo=1",
         _lines(
-            "req.txt:5:4: invalid requirement: Expected semicolon (after name with no version specifier) or end",
+            "req.txt:5:4: invalid requirement: invalid version specifier '=1'",
             "    foo=1",
-            "       ^",
+            "       ^^",
             "  hint: = is not a valid operator. Did you mean == ?",
         ),
         id="line-number-after-blank",
@@ -836,9 +835,9 @@ TEXT_CASES = [
     pytest.param(
         "a" * 300 + "=1",
         _lines(
-            "req.txt:1:301: invalid requirement: Expected semicolon (after name with no version specifier) or end",
+            "req.txt:1:301: invalid requirement: invalid version specifier '=1'",
             "    ..." + "a" * 36 + "=1",
-            "    " + " " * 39 + "^",
+            "    " + " " * 39 + "^^",
             "  hint: = is not a valid operator. Did you mean == ?",
         ),
         id="long-line-error-at-end",
@@ -1009,9 +1008,9 @@ BYTES_CASES = [
     pytest.param(
         b"\xef\xbb\xbffoo=1",
         _lines(
-            "req.txt:1:4: invalid requirement: Expected semicolon (after name with no version specifier) or end",
+            "req.txt:1:4: invalid requirement: invalid version specifier '=1'",
             "    foo=1",
-            "       ^",
+            "       ^^",
             "  hint: = is not a valid operator. Did you mean == ?",
         ),
         id="bom-utf8-then-error",
@@ -1019,9 +1018,9 @@ BYTES_CASES = [
     pytest.param(
         b"\xff\xfef\x00o\x00o\x00=\x001\x00",
         _lines(
-            "req.txt:1:4: invalid requirement: Expected semicolon (after name with no version specifier) or end",
+            "req.txt:1:4: invalid requirement: invalid version specifier '=1'",
             "    foo=1",
-            "       ^",
+            "       ^^",
             "  hint: = is not a valid operator. Did you mean == ?",
         ),
         id="bom-utf16-le-then-error",
@@ -1029,9 +1028,9 @@ BYTES_CASES = [
     pytest.param(
         b"\xfe\xff\x00f\x00o\x00o\x00=\x001",
         _lines(
-            "req.txt:1:4: invalid requirement: Expected semicolon (after name with no version specifier) or end",
+            "req.txt:1:4: invalid requirement: invalid version specifier '=1'",
             "    foo=1",
-            "       ^",
+            "       ^^",
             "  hint: = is not a valid operator. Did you mean == ?",
         ),
         id="bom-utf16-be-then-error",
@@ -1203,9 +1202,9 @@ INCLUDE_CASES = [
     pytest.param(
         {"req.txt": "-r inner.txt\n", "inner.txt": "x\n\nfoo=1\n"},
         _lines(
-            "{d}/inner.txt:3:4: invalid requirement: Expected semicolon (after name with no version specifier) or end",
+            "{d}/inner.txt:3:4: invalid requirement: invalid version specifier '=1'",
             "    foo=1",
-            "       ^",
+            "       ^^",
             "  hint: = is not a valid operator. Did you mean == ?",
         ),
         id="error-inside-include",
@@ -1327,23 +1326,73 @@ def test_cli_show_json_reports_the_error(tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------------------------------
-# Known wrong messages: what they should say. Each fails today (strict xfail).
+# Where packaging's parser backs off and blames the wrong part, the bad part is named.
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="packaging backs off to 'no version specifier' when a specifier's version is malformed",
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "foo>=>1",
+            _lines(
+                "req.txt:1:4: invalid requirement: invalid version specifier '>=>1'",
+                "    foo>=>1",
+                "       ^^^^",
+            ),
+        ),
+        (
+            "foo~=1",
+            _lines(
+                "req.txt:1:4: invalid requirement: invalid version specifier '~=1':"
+                " ~= needs a version of two parts or more, as in '~=1.0'",
+                "    foo~=1",
+                "       ^^^",
+            ),
+        ),
+        (
+            "foo\t>=>1",
+            _lines(
+                "req.txt:1:5: invalid requirement: invalid version specifier '>=>1'",
+                "    foo >=>1",
+                "        ^^^^",
+            ),
+        ),
+        (
+            "foo==1.0.0.x",
+            _lines(
+                "req.txt:1:4: invalid requirement: invalid version specifier '==1.0.0.x'",
+                "    foo==1.0.0.x",
+                "       ^^^^^^^^^",
+            ),
+        ),
+        (
+            "foo (>=1,<<2) ; python_version > '3'",
+            _lines(
+                "req.txt:1:10: invalid requirement: invalid version specifier '<<2'",
+                "    foo (>=1,<<2) ; python_version > '3'",
+                "             ^^^",
+            ),
+        ),
+        (
+            "foo[-bad]",
+            _lines(
+                "req.txt:1:5: invalid requirement: invalid extra name '-bad'",
+                "    foo[-bad]",
+                "        ^^^^",
+            ),
+        ),
+        (
+            "foo[ok,b@d]>=1",
+            _lines(
+                "req.txt:1:8: invalid requirement: invalid extra name 'b@d'",
+                "    foo[ok,b@d]>=1",
+                "           ^^^",
+            ),
+        ),
+    ],
 )
-@pytest.mark.parametrize("text", ["foo>=>1", "foo~=1", "foo\t>=>1"])
-def test_malformed_version_is_not_called_a_missing_specifier(text: str) -> None:
-    first = _error(text).splitlines()[0]
-    assert "no version specifier" not in first
-
-
-@pytest.mark.xfail(strict=True, reason="an invalid extra name is reported as a missing ']' at the '['")
-def test_invalid_extra_name_points_at_the_name() -> None:
-    first = _error("foo[-bad]").splitlines()[0]
-    assert first.startswith("req.txt:1:5: ") and "RIGHT_BRACKET" not in first
+def test_the_malformed_part_is_named(text: str, expected: str) -> None:
+    assert _error(text) == expected
 
 
 def test_editable_extras_error_points_at_the_extras() -> None:

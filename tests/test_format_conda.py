@@ -539,9 +539,9 @@ ERRORS = [
     ),
     (
         "dependencies:\n  - pip:\n    - numpy\n    - pandas>=>2\n",
-        "environment.yml:4:13: invalid requirement: Expected semicolon (after name with no version specifier) or end\n"
+        "environment.yml:4:13: invalid requirement: invalid version specifier '>=>2'\n"
         "        - pandas>=>2\n"
-        "                ^",
+        "                ^^^^",
     ),
     (
         'dependencies:\n  - pip:\n      - "--no-such-option"\n',

@@ -507,9 +507,9 @@ ERRORS = [
     ),
     (
         '[project]\ndependencies = ["numpy>=>1"]',
-        "pyproject.toml:2:23: invalid requirement 'numpy>=>1': Expected semicolon (after name with no version specifier) or end\n"
+        "pyproject.toml:2:23: invalid requirement 'numpy>=>1': invalid version specifier '>=>1'\n"
         '    dependencies = ["numpy>=>1"]\n'
-        "                          ^",
+        "                          ^^^^",
     ),
     (
         "[project]\nrequires-python = 3\n",

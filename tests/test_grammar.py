@@ -188,9 +188,9 @@ CONTINUED_ERRORS = [
     ),
     (
         "foo\\\n>=\\\n>1\n",
-        "requirements.txt:2:1: invalid requirement: Expected semicolon (after name with no version specifier) or end\n"
+        "requirements.txt:2:1: invalid requirement: invalid version specifier '>=>1'\n"
         "    >=\\\n"
-        "    ^",
+        "    ^^^",
     ),
 ]
 
