@@ -77,12 +77,25 @@ def _site_packages(venv: Path) -> Path:
     return next(venv.glob("lib/python*/site-packages"))
 
 
+def _console_script(venv: Path) -> None:
+    """``venv/bin/envkit`` exactly as pip writes a console script for ``envkit.cli:main``."""
+    script = venv / "bin" / "envkit"
+    script.write_text(
+        f"#!{venv / 'bin' / 'python'}\n# -*- coding: utf-8 -*-\nimport re\nimport sys\nfrom envkit.cli import main\n"
+        "if __name__ == '__main__':\n"
+        "    sys.argv[0] = re.sub(r'(-script\\.pyw|\\.exe)?$', '', sys.argv[0])\n"
+        "    sys.exit(main())\n"
+    )
+    script.chmod(0o755)
+
+
 def build(count: int, rebuild: bool) -> Path:
     """The cached benchmark venv (built when missing, stale or asked)."""
     venv = CACHE / "venv"
     stamp = CACHE / "stamp"
     want = f"{RECIPE} {count} {sys.executable} {ROOT}"
     if not rebuild and stamp.exists() and stamp.read_text() == want and (venv / "bin" / "envkit").exists():
+        _console_script(venv)  # always today's: it costs nothing
         return venv
     shutil.rmtree(CACHE, ignore_errors=True)
     wheels = CACHE / "wheels"
@@ -109,16 +122,7 @@ def build(count: int, rebuild: bool) -> Path:
     (src / "click").symlink_to(Path(click.__file__).parent)
     (src / "packaging").symlink_to(Path(packaging.__file__).parent)
     (_site_packages(venv) / "_envkit_bench.pth").write_text(f"{src}\n")
-    script = venv / "bin" / "envkit"
-    script.write_text(  # what pip writes for a console script
-        f"#!{python}\n# -*- coding: utf-8 -*-\nimport re\nimport sys\nfrom envkit.cli import COMMANDS, main\n"
-        # the command's entry, until envkit/cli/__init__.py lists it (a dict entry: no cost)
-        "COMMANDS.setdefault('snapshot', ('envkit.cli.snapshot', 'snapshot_cmd', 'Capture.'))\n"
-        "if __name__ == '__main__':\n"
-        "    sys.argv[0] = re.sub(r'(-script\\.pyw|\\.exe)?$', '', sys.argv[0])\n"
-        "    sys.exit(main())\n"
-    )
-    script.chmod(0o755)
+    _console_script(venv)
     stamp.write_text(want)
     return venv
 

@@ -11,12 +11,14 @@ input; the CLI is a thin layer over these functions.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
 
 from .__about__ import __version__
 
+TYPE_CHECKING = False  # not typing's: ``envkit snapshot --json`` starts without importing typing
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
+
     from .errors import EnvkitError, ParseError
     from .model import Dependency, Diagnostic, Environment, Origin, PipOptions, Source
 

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any
+
+TYPE_CHECKING = False  # not typing's: the snapshot fast path starts without importing typing
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["cli", "main"]
 
