@@ -63,12 +63,20 @@ def diff_cmd(run_a: str, run_b: str, as_json: bool) -> None:
 The run's environment/ artifacts are untrusted input: only the known files are
 fetched, paths and sizes are checked, snapshot.json is validated and its fingerprint
 recomputed, and the manager's file is generated from it (never copied from the run).
-The indexes the run's pip used are shown, not followed: pass --index-url to choose one.
+The indexes the run's pip used are shown, not followed: pass --index-url to choose one
+(for conda, under pip:). Likewise conda channels given as URLs: pass --channel.
+
+\b
+Matching means the same fingerprint (python, platform, packages and their provenance,
+conda packages; not the manager), less what the manager puts into every environment
+it makes and the run did not have (listed as "not compared"): the conda packages of a
+conda restore of a non-conda run, and virtualenv's seeded setuptools or wheel.
 
 \b
 Examples:
   envkit runs restore 1a2b3c --manager venv --path ./replay
   envkit runs restore runs:/1a2b3c -m uv --path ./replay --index-url https://pypi.org/simple
+  envkit runs restore 1a2b3c -m conda --path ./replay --channel conda-forge
 
 Exit status: 0 the restored environment is the recorded one, 1 it drifted, 2 bad input.
 """,
@@ -87,7 +95,16 @@ Exit status: 0 the restored environment is the recorded one, 1 it drifted, 2 bad
     help="The Python to use (default: the recorded one): a version or an interpreter path.",
 )
 @click.option("--index-url", metavar="URL", help="The package index to install from (first line of the requirements).")
-@click.option("--force", is_flag=True, help="Replace the manager's file in --path if there is one.")
+@click.option(
+    "--channel",
+    "channels",
+    metavar="NAME|URL",
+    multiple=True,
+    help="conda only, repeatable: the channels to install from, instead of the recorded ones.",
+)
+@click.option(
+    "--force", is_flag=True, help="Replace the manager's file, its lock and the environment in --path, if there."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON (schema envkit.restore/1).")
 def restore_cmd(
     run: str,
@@ -95,6 +112,7 @@ def restore_cmd(
     path: Path,
     python: str | None,
     index_url: str | None,
+    channels: tuple[str, ...],
     force: bool,
     as_json: bool,
 ) -> None:
@@ -109,6 +127,7 @@ def restore_cmd(
         path=path,
         python=python,
         index_url=index_url,
+        channels=channels,
         force=force,
         progress=progress_printer(as_json),
     )
@@ -122,9 +141,18 @@ def restore_cmd(
         click.echo(f"  recorded:  {report.recorded.fingerprint}")
         same = "same" if report.same_fingerprint else "differs"
         click.echo(f"  restored:  {report.restored.fingerprint} ({same})")
+        made = (report.recorded.manager.describe(), report.restored.manager.describe())
+        click.echo(f"  made by:   {made[0]} (recorded), {made[1]} (restored)")
+        for reason in report.not_compared:
+            click.echo(f"  not compared: {reason}")
+        if report.not_compared:
+            same = "same" if report.compared_fingerprint == report.recorded.fingerprint else "differs"
+            click.echo(f"  compared:  {report.compared_fingerprint} ({same})")
         click.echo("")
         if report.drift:
             click.echo(render(report.diff))
+        elif report.not_compared:
+            click.echo("No drift: the restored environment is the recorded one, less what is not compared.")
         else:
             click.echo("No drift: the restored environment is the recorded one.")
     if report.drift:

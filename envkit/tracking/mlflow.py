@@ -444,7 +444,16 @@ def _silent(message: str) -> None:
 
 @dataclass(frozen=True)
 class RestoreReport:
-    """What ``envkit runs restore`` built, and how it differs from what the run recorded."""
+    """What ``envkit runs restore`` built, and how it differs from what the run recorded.
+
+    *Matching* means equal fingerprints (python, platform, packages with their provenance,
+    conda packages; never the manager, paths or installers), less :attr:`not_compared`:
+    what the chosen manager brings into every environment it makes and the run could not
+    have recorded (the conda packages of a conda prefix when the run's environment was not
+    one; setuptools or wheel that virtualenv seeded when the run had none: :func:`_compared`).
+    ``compared_fingerprint`` is the restored environment's fingerprint without
+    those; :attr:`drift` is whether it differs from the recorded one.
+    """
 
     run_id: str
     manager: str
@@ -457,15 +466,23 @@ class RestoreReport:
     #: Packages the run had that cannot be reinstalled elsewhere (local folders and files).
     not_restorable: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    #: What the comparison leaves out, each with the reason (see the class doc).
+    not_compared: tuple[str, ...] = ()
+    #: The restored fingerprint without :attr:`not_compared` (None: nothing was left out).
+    compared: Optional[str] = None
 
     @property
     def same_fingerprint(self) -> bool:
         return self.recorded.fingerprint == self.restored.fingerprint
 
     @property
+    def compared_fingerprint(self) -> str:
+        return self.compared or self.restored.fingerprint
+
+    @property
     def drift(self) -> bool:
-        """True when the restored environment is not the recorded one."""
-        return not (self.same_fingerprint and self.diff.same)
+        """True when the restored environment is not the recorded one (less :attr:`not_compared`)."""
+        return not (self.compared_fingerprint == self.recorded.fingerprint and self.diff.same)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -475,9 +492,13 @@ class RestoreReport:
             "project": str(self.project),
             "environment": str(self.environment),
             "python": str(self.python),
+            "recorded_manager": self.recorded.manager.describe(),
+            "restored_manager": self.restored.manager.describe(),
             "recorded_fingerprint": self.recorded.fingerprint,
             "restored_fingerprint": self.restored.fingerprint,
             "same_fingerprint": self.same_fingerprint,
+            "not_compared": list(self.not_compared),
+            "compared_fingerprint": self.compared_fingerprint,
             "drift": self.drift,
             "not_restorable": list(self.not_restorable),
             "warnings": list(self.warnings),
@@ -523,6 +544,206 @@ def _default_python(snap: Snapshot) -> str:
     return f"pypy{version}" if snap.python.implementation == "pypy" else version
 
 
+_PYTHON_VERSION_RE = re.compile(r"(?:python|cpython|pypy)?(\d+)\.(\d+)(?:\.\d+)?")
+
+
+def _python_minor(python: Optional[str], snap: Snapshot) -> Optional[str]:
+    """``major.minor`` of the Python a restore builds with: the recorded one (``python``
+    None), the version ``python`` names, or what the interpreter at ``python`` says
+    (None when it cannot be run: the manager will say why)."""
+    import subprocess
+
+    if python is None:
+        python = snap.python.version
+    match = _PYTHON_VERSION_RE.fullmatch(python)
+    if match:
+        return f"{match.group(1)}.{match.group(2)}"
+    try:
+        proc = subprocess.run(
+            [python, "-I", "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    out = proc.stdout.strip()
+    return out if proc.returncode == 0 and re.fullmatch(r"\d+\.\d+", out) else None
+
+
+def _index_warning(snap: Snapshot) -> Optional[str]:
+    idx = snap.indexes
+    used = [u for u in (idx.index_url, *idx.extra_index_urls, *idx.find_links) if u]
+    if not used:
+        return None
+    return (
+        f"the environment's pip used {', '.join(used)}; this restore uses your own pip configuration "
+        "(pass --index-url to choose an index)"
+    )
+
+
+#: What a recorded conda package's name, version and build may be to go into a spec: a name
+#: with ``::`` would name a channel (a URL from the run), a ``=`` or space another field.
+_CONDA_FIELD_RES = {
+    "name": re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*"),
+    "version": re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+!]*"),
+    "build": re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+]*"),
+}
+
+#: A conda channel given by name (``conda-forge``, ``bioconda``, ``conda-forge/label/dev``):
+#: the engine turns it into a URL of its own; anything else in a run is a URL or a path.
+_CHANNEL_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*(?:/[A-Za-z0-9][A-Za-z0-9._-]*)*")
+
+
+def _environment_yml(
+    snap: Snapshot,
+    conda_yaml: str,
+    *,
+    reference: str,
+    label: str,
+    index_url: Optional[str],
+    channels: Sequence[str],
+    python: Optional[str],
+    warnings: list[str],
+) -> str:
+    """The ``environment.yml`` a conda restore builds: the recorded conda packages pinned
+    exactly (``name ==version build``; python and pip too), the ``pip:`` part of the
+    snapshot's ``conda.yaml`` (the packages conda did not install) behind ``index_url``.
+
+    Raises :class:`EnvkitError` for a recorded name, version or build that would not stay
+    one field of a spec (:data:`_CONDA_FIELD_RES`; ``label`` names the snapshot).
+    ``channels`` replace the recorded ones (and ``nodefaults`` is added). Otherwise the
+    recorded channels that are names are kept; a recorded URL or path is a URL from the
+    run, which a restore does not follow: it is left out with a warning. ``python`` (a
+    version) replaces the recorded python pin; the conda manager adds it to the specs.
+    """
+    import io
+
+    from ruamel.yaml import YAML
+
+    yaml = YAML(typ="safe", pure=True)
+    data = yaml.load(conda_yaml)  # rendered by envkit from the validated snapshot
+    pip_lines = [str(x) for d in data["dependencies"] if isinstance(d, dict) for x in d.get("pip") or []]
+    if channels:
+        chosen = [*channels, "nodefaults"]
+    else:
+        recorded = [str(c) for c in data.get("channels") or []]
+        chosen = [c for c in recorded if _CHANNEL_NAME_RE.fullmatch(c)]
+        dropped = [c for c in recorded if c not in chosen]
+        if dropped:
+            instead = "" if chosen else "; without channels the conda engine uses its default ones"
+            warnings.append(
+                f"the environment's conda packages came from {', '.join(dropped)}; a restore does not follow "
+                f"a channel URL from a run (pass --channel to choose one){instead}"
+            )
+    for c in snap.conda:
+        for what, pattern in _CONDA_FIELD_RES.items():
+            value = getattr(c, what)
+            if not pattern.fullmatch(value):
+                of = "" if what == "name" else f" (of {c.name})"
+                raise EnvkitError(f"{label}: {value!r} is not a conda package {what}{of}; refusing to restore it")
+    if not _CONDA_FIELD_RES["version"].fullmatch(snap.python.version):
+        raise EnvkitError(f"{label}: {snap.python.version!r} is not a python version; refusing to restore it")
+    conda = {c.name: c for c in snap.conda}
+    specs: list[Any] = []
+    if python is None:
+        py = conda.get("python")
+        specs.append(f"python =={py.version} {py.build}" if py else f"python =={snap.python.version}")
+    specs.extend(f"{c.name} =={c.version} {c.build}" for c in snap.conda if c.name != "python")
+    if "pip" not in conda:
+        pip = snap.package("pip")
+        specs.append(f"pip <={pip.version}" if pip else "pip")
+    if pip_lines:
+        specs.append({"pip": ([f"--index-url {index_url}"] if index_url else []) + pip_lines})
+    doc: dict[str, Any] = {"channels": chosen, "dependencies": specs} if chosen else {"dependencies": specs}
+    buffer = io.StringIO()
+    yaml.default_flow_style = False
+    yaml.dump(doc, buffer)
+    head = (
+        f"# Restored by envkit from {reference} (environment {snap.fingerprint[:12]}): the run's conda\n"
+        "# packages pinned exactly (python and pip too), the packages conda did not install under pip:.\n"
+    )
+    return head + buffer.getvalue()
+
+
+def _requirements_text(snap_text: str, *, index_url: Optional[str], python_minor: Optional[str]) -> str:
+    """The snapshot's pinned requirements.txt, behind ``--index-url`` when given, with a
+    ``python==X.Y.*`` line (the Python constraint for uv, pipenv and poetry) when given."""
+    head = [f"--index-url {index_url}"] if index_url is not None else []
+    if python_minor is not None:
+        head.append(f"python=={python_minor}.*")
+    return "".join(f"{line}\n" for line in head) + snap_text
+
+
+#: Distributions an environment creator puts into every environment it makes besides pip
+#: (which the fingerprint leaves out already): virtualenv's seed packages.
+SEEDS = ("setuptools", "wheel")
+
+
+def _compared(manager: str, recorded: Snapshot, restored: Snapshot) -> tuple[Snapshot, tuple[str, ...]]:
+    """``restored`` less what its manager necessarily brings that ``recorded`` does not
+    have, with the reasons (see :class:`RestoreReport`):
+
+    - a conda restore of a run whose environment was not a conda prefix: the conda
+      packages (python, pip and what they need: the base of every conda environment);
+    - a :data:`SEEDS` distribution the run did not have and nobody requested: the
+      environment creator's (virtualenv seeds setuptools for venv and pipenv).
+    """
+    from ..snapshot import fingerprint
+
+    less = restored
+    reasons: list[str] = []
+    if manager == "conda" and restored.conda and not recorded.conda:
+        names = ", ".join(f"{c.name} {c.version} ({c.build})" for c in restored.conda)
+        reasons.append(
+            f"conda packages {names}: a conda environment's own; "
+            f"the run's {recorded.manager.name} environment had no conda packages"
+        )
+        less = replace(less, conda=())
+    seeded = [p for p in less.packages if p.name in SEEDS and not p.requested and recorded.package(p.name) is None]
+    for p in seeded:
+        reasons.append(
+            f"{p.name} {p.version}: put into every new environment by {manager}'s environment creator "
+            f"(not requested); the run's {recorded.manager.name} environment had none"
+        )
+    if seeded:
+        less = replace(less, packages=tuple(p for p in less.packages if p not in seeded))
+    if not reasons:
+        return restored, ()
+    return replace(less, fingerprint=fingerprint(less.to_dict())), tuple(reasons)
+
+
+#: The lock file each manager writes beside its file (a restore's --force removes a stale one).
+_LOCKS = {"uv": "uv.lock", "poetry": "poetry.lock", "pipenv": "Pipfile.lock"}
+
+
+def _made_by_restore(manager: str, project: Path, filename: str) -> list[Path]:
+    """What a restore with ``manager`` makes in ``project``: the manager's file, its lock and
+    the environment folder (the managers keep it in the project: ``.venv``, conda's
+    ``.conda-env``)."""
+    from ..managers.conda import PREFIX_DIR
+
+    paths = [project / filename]
+    if manager in _LOCKS:
+        paths.append(project / _LOCKS[manager])
+    paths.append(project / (PREFIX_DIR if manager == "conda" else ".venv"))
+    return paths
+
+
+def _remove(path: Path) -> None:
+    """Remove a file, a symlink (not what it points to) or a folder tree."""
+    import shutil
+
+    try:
+        if path.is_symlink() or not path.is_dir():
+            path.unlink(missing_ok=True)
+        else:
+            shutil.rmtree(path)
+    except OSError as exc:
+        raise EnvkitError(f"{path}: cannot remove it: {exc.strerror or exc}") from None
+
+
 def restore(
     reference: str,
     manager: str,
@@ -530,21 +751,38 @@ def restore(
     path: str | os.PathLike[str],
     python: Optional[str] = None,
     index_url: Optional[str] = None,
+    channels: Sequence[str] = (),
     force: bool = False,
     progress: Callable[[str], None] = _silent,
 ) -> RestoreReport:
     """Rebuild a run's environment in ``path`` with ``manager`` and report any drift.
 
     The run's artifacts are downloaded and checked as untrusted input (module doc); the
-    manager's file is generated from the validated ``snapshot.json``: its pinned
-    ``requirements.txt`` (venv, uv, pipenv, poetry) or ``conda.yaml`` (conda).
-    ``index_url`` becomes the requirements' first line (``--index-url``): the snapshot
-    records the indexes the environment's pip used, but a restore never follows a URL
-    that came from a run unless told to. ``python`` defaults to this interpreter when it
-    is the recorded one, else to the recorded ``major.minor`` (conda: the version
-    ``conda.yaml`` pins). The new environment is then
-    captured (:func:`envkit.snapshot.snapshot`) and compared with the recorded one.
+    manager's file is generated from the validated ``snapshot.json``, never copied from
+    the run:
+
+    - venv, uv, pipenv, poetry: its pinned ``requirements.txt``, converted to the manager's
+      file by :func:`envkit.environments.bootstrap`. For uv, pipenv and poetry a
+      ``python==X.Y.*`` line becomes the project's Python constraint (their resolvers
+      need one: poetry refuses ``setuptools`` for a project that allows Python 2).
+    - conda: ``environment.yml`` written by :func:`_environment_yml` (every recorded conda
+      package pinned exactly, the rest under ``pip:``) and built as it is.
+
+    ``index_url`` becomes the requirements' first line (``--index-url``; under ``pip:``
+    for conda): the snapshot records the indexes the environment's pip used, but a
+    restore never follows a URL that came from a run unless told to. ``channels`` (conda
+    only) likewise. ``python`` defaults to this interpreter when it is the recorded one,
+    else to the recorded ``major.minor`` (conda: the recorded python, pinned in the
+    file). The new environment is then captured (:func:`envkit.snapshot.snapshot`) and
+    compared with the recorded one (:class:`RestoreReport`).
+
+    ``path`` must not hold what the restore makes (the manager's file, its lock, the
+    environment folder: :func:`_made_by_restore`) unless ``force``: then, once the run's
+    snapshot is validated, the old lock and environment are removed (neither would be the
+    run's: managers keep extra packages and poetry refuses a stale lock) and rebuilt.
+    A failure of the manager carries the restore's warnings (``note:`` lines).
     """
+    from .._io import atomic_write
     from ..environments import bootstrap
     from ..managers import get as get_manager
     from ..snapshot import diff, render, snapshot
@@ -552,13 +790,23 @@ def restore(
     cls = get_manager(manager)
     run_id, folder = parse_run_reference(reference)
     project = Path(path)
+    if project.exists() and not project.is_dir():
+        raise EnvkitError(f"{project} exists and is not a folder")
     target = project / cls.filename
-    if target.exists() and not force:
+    made = _made_by_restore(manager, project, cls.filename)
+    existing = [p for p in made if p.exists() or p.is_symlink()]
+    if existing and not force:
+        what = "the run's pins" if existing[0] == target else "the run's environment"
         raise EnvkitError(
-            f"{target} exists: restoring would replace it with the run's pins; choose another --path or pass --force"
+            f"{existing[0]} exists: restoring would replace it with {what}; choose another --path or pass --force"
         )
     if index_url is not None and (not _URL_RE.fullmatch(index_url) or any(c.isspace() for c in index_url)):
         raise EnvkitError(f"--index-url {mask_secrets(index_url)!r} is not a URL")
+    if channels and manager != "conda":
+        raise EnvkitError(f"--channel is for --manager conda; {manager} installs from a package index (--index-url)")
+    for channel in channels:
+        if not channel or any(c.isspace() or not c.isprintable() for c in channel):
+            raise EnvkitError(f"--channel {mask_secrets(channel)!r} is not a channel name, URL or path")
     warnings: list[str] = []
     with tempfile.TemporaryDirectory(prefix="envkit-restore-") as tmp:
         downloaded = download_environment(reference, Path(tmp) / "download")
@@ -567,37 +815,54 @@ def restore(
         progress(f"{label}: {len(recorded.packages)} packages, fingerprint {recorded.fingerprint[:12]}")
         rendered = render(recorded)
         source_name = "conda.yaml" if manager == "conda" else "requirements.txt"
-        text = rendered[source_name]
         got = downloaded.get(source_name)
-        if got is not None and _pin_lines(got.read_text(encoding="utf-8", errors="replace")) != _pin_lines(text):
+        if got is not None and _pin_lines(got.read_text(encoding="utf-8", errors="replace")) != _pin_lines(
+            rendered[source_name]
+        ):
             warnings.append(
                 f"the run's {source_name} does not match its snapshot.json; the pins were taken from snapshot.json"
             )
-        if index_url is not None:
-            if manager == "conda":
-                text = text.replace("\n- pip:\n", f"\n- pip:\n  - --index-url {index_url}\n", 1)
-            else:
-                text = f"--index-url {index_url}\n{text}"
-        else:
-            idx = recorded.indexes
-            used = [u for u in (idx.index_url, *idx.extra_index_urls, *idx.find_links) if u]
-            if used:
-                warnings.append(
-                    f"the environment's pip used {', '.join(used)}; this restore uses your own pip configuration "
-                    "(pass --index-url to choose an index)"
-                )
-        source = Path(tmp) / "source" / source_name
-        source.parent.mkdir()
-        source.write_text(text, encoding="utf-8")
+        if index_url is None:
+            warnings.extend(filter(None, [_index_warning(recorded)]))
         not_restorable = _not_restorable(recorded)
         if not_restorable:
             warnings.append(f"cannot be reinstalled from a run: {'; '.join(not_restorable)}")
-        if python is None and manager != "conda":  # conda.yaml pins the recorded python itself
-            python = _default_python(recorded)
-        result = bootstrap(source, manager, path=project, python=python, force=True, progress=progress)
+        if manager == "conda":
+            text = _environment_yml(
+                recorded,
+                rendered["conda.yaml"],
+                reference=f"runs:/{run_id}",
+                label=label,
+                index_url=index_url,
+                channels=channels,
+                python=python,
+                warnings=warnings,
+            )
+            source = target  # written as the manager's file: the conda format would re-plan it
+        else:
+            minor = None if manager == "venv" else _python_minor(python, recorded)
+            text = _requirements_text(rendered["requirements.txt"], index_url=index_url, python_minor=minor)
+            source = Path(tmp) / "source" / "requirements.txt"
+            if python is None:
+                python = _default_python(recorded)
+        for stale in existing:  # --force: the old lock and environment would not be the run's
+            if stale != target:
+                progress(f"removing {stale} (--force)")
+                _remove(stale)
+        try:
+            atomic_write(source, text)
+        except OSError as exc:
+            raise EnvkitError(f"{source}: cannot write: {exc.strerror or exc}") from None
+        try:
+            result = bootstrap(source, manager, path=project, python=python, force=True, progress=progress)
+        except EnvkitError as exc:
+            if not warnings:
+                raise
+            raise EnvkitError(str(exc) + "".join(f"\nnote: {w}" for w in warnings)) from None
     progress(f"capturing the new environment ({result.created.python})")
     restored = snapshot(str(result.created.python), project)
-    changes = diff(recorded, restored)
+    compared, not_compared = _compared(manager, recorded, restored)
+    changes = diff(recorded, compared)
     changes = replace(
         changes,
         a=replace(changes.a, label=f"runs:/{run_id}"),
@@ -614,6 +879,8 @@ def restore(
         diff=changes,
         not_restorable=not_restorable,
         warnings=tuple(warnings),
+        not_compared=not_compared,
+        compared=compared.fingerprint if not_compared else None,
     )
 
 
