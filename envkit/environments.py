@@ -84,11 +84,21 @@ def explain_failure(exc: ManagerError, env: Environment) -> EnvkitError:
 # Project folders
 
 
+def make_folder(folder: Path) -> None:
+    """Make ``folder`` (and its parents) if missing; an :class:`EnvkitError` when it cannot be one."""
+    if folder.exists() and not folder.is_dir():
+        raise EnvkitError(f"{folder} exists and is not a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise EnvkitError(f"{folder}: cannot make the folder: {exc.strerror or exc}") from None
+
+
 def prepare(
     manager: type[Manager], source: Environment, folder: Path, existing: Path | None = None
 ) -> Conversion | None:
     """Put ``manager``'s file into ``folder``: a copy of ``existing``, or ``source`` converted."""
-    folder.mkdir(parents=True, exist_ok=True)
+    make_folder(folder)
     target = folder / manager.filename
     if existing is not None:
         if existing.resolve() != target.resolve():
@@ -172,7 +182,7 @@ def bootstrap(
     src_path = Path(src)
     source = _load(src_path)
     project = Path(path) if path is not None else src_path.parent
-    project.mkdir(parents=True, exist_ok=True)
+    make_folder(project)
     target = project / cls.filename
     conversion = None
     if target.exists() and (target.resolve() == src_path.resolve() or not force):

@@ -197,3 +197,19 @@ def test_lock_reads_a_python_line_as_the_target_python(tmp_path: Path, package_i
     assert 'name = "six"' in result.text
     assert 'name = "python"' not in result.text
     assert 'requires-python = ">=3.9"' in result.text
+
+
+@pytest.mark.parametrize(
+    ("where", "message"),
+    [
+        ("afile", "{d}/afile exists and is not a folder"),
+        ("afile/sub", "{d}/afile/sub: cannot make the folder: Not a directory"),
+    ],
+)
+def test_bootstrap_into_a_file_is_a_clear_error(tmp_path: Path, where: str, message: str) -> None:
+    (tmp_path / "afile").write_text("x")
+    (tmp_path / "requirements.txt").write_text("six\n")
+    with pytest.raises(EnvkitError) as info:
+        bootstrap(tmp_path / "requirements.txt", "venv", path=tmp_path / where)
+    assert str(info.value) == message.format(d=tmp_path)
+    assert (tmp_path / "afile").read_text() == "x"
