@@ -266,6 +266,8 @@ def test_resolve_pins_conda_and_pip_parts(built, installer: str) -> None:  # typ
                 **{k: SKLEARN_PANDAS[k] for k in ("pandas", "python-dateutil", "pytz", "six", "tzdata")},
             },
         ),
+        # what `conda env export` writes: name=version=build
+        (["python", "numpy=1.26.4=pyh_0", "joblib=1.4.2=pyh_0"], [], None, {"numpy": "1.26.4", "joblib": "1.4.2"}),
         # conda's fuzzy "=1.4" is 1.4.*; a channel given in the spec
         (
             ["python", "{channel}::scikit-learn=1.4"],

@@ -320,7 +320,8 @@ async def _rattler_run(request: dict[str, Any]) -> dict[str, Any]:
     try:
         records = await rattler.solve(
             sources=request["sources"],
-            specs=request["specs"],
+            # conda's lenient reading: ``name=1.0=build`` as ``conda env export`` writes it
+            specs=[rattler.MatchSpec(spec) for spec in request["specs"]],
             gateway=gateway,
             platforms=platforms,
             virtual_packages=virtual,
