@@ -113,6 +113,15 @@ DECLARATION_RE = _probe.DECLARATION_RE
 _KINDS = ("index", "vcs", "archive", "directory", "unknown")
 _NAME_RE = _probe.NAME_RE
 _TOKEN_RE = _probe.TOKEN_RE
+
+#: What a conda package's name, version and build may be (conda's own character rules), so
+#: that each stays one field of the spec it is written into: a name with ``::`` would name a
+#: channel, a ``=`` or a space would start another field.
+CONDA_FIELD_RES = {
+    "name": re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*"),
+    "version": re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+!]*"),
+    "build": re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+]*"),
+}
 _HEX_RE = re.compile(r"[0-9a-f]{64}")
 _TIME_RE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 _BAD_TEXT_RE = re.compile(r"[\x00-\x1f\x7f]")
@@ -648,12 +657,13 @@ class _Reader:
     def conda(self, value: Any, where: str) -> CondaPackage:
         c = self.obj(value, where)
         w = f"{where}."
-        return CondaPackage(
-            name=self.token(c, "name", w),
-            version=self.token(c, "version", w),
-            build=self.token(c, "build", w),
-            channel=self.url(c, "channel", w),
-        )
+        fields = {}
+        for key, pattern in CONDA_FIELD_RES.items():
+            text = self.text(c, key, w)
+            if not pattern.fullmatch(text):
+                raise self.fail(f"{w}{key}", f"{text!r} is not a conda package {key}")
+            fields[key] = text
+        return CondaPackage(**fields, channel=self.url(c, "channel", w))
 
 
 # -- rendering ------------------------------------------------------------------------------

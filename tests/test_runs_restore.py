@@ -494,20 +494,25 @@ def test_a_failed_restore_carries_its_warnings(
 
 
 def test_a_conda_name_that_names_a_channel_is_refused(conda_run: CondaRun, cli: CliRunner, tmp_path: Path) -> None:
-    # a tampered snapshot.json (fingerprint recomputed, so it validates) whose conda package
-    # name would become a channel URL in the spec: the restore must not follow it
+    # a tampered snapshot.json (its fingerprint recomputed) whose conda package name would
+    # become a channel URL in the spec: refused when the snapshot is read, nothing is made
     data = conda_run.snap.to_dict()
     data["conda"][0]["name"] = "https://evil.example/ch::numpy"
     data["fingerprint"] = fingerprint(data)
-    run_id = MlflowClient().create_run("0").info.run_id
-    log_snapshot(Snapshot.from_dict(data), run_id)
+    client = MlflowClient()
+    run_id = client.create_run("0").info.run_id
+    log_snapshot(conda_run.snap, run_id)
+    tampered = tmp_path / "tampered" / "snapshot.json"
+    tampered.parent.mkdir()
+    tampered.write_text(json.dumps(data), encoding="utf-8")
+    client.log_artifact(run_id, str(tampered), "environment")  # replaces the logged one
     target = tmp_path / "replay"
     args = ["runs", "restore", run_id, "-m", "conda", "--path", str(target), "--channel", "conda-forge"]
     result = cli.invoke(cli_module.cli, args)
     assert result.exit_code == 2
     assert [line for line in result.stderr.splitlines() if not line.startswith("[")] == [
-        f"envkit: error: runs:/{run_id}/environment/snapshot.json: 'https://evil.example/ch::numpy' is not a conda"
-        " package name; refusing to restore it"
+        f"envkit: error: runs:/{run_id}/environment/snapshot.json: invalid snapshot: conda[0].name:"
+        " 'https://evil.example/ch::numpy' is not a conda package name"
     ]
     assert not target.exists()
 

@@ -583,14 +583,6 @@ def _index_warning(snap: Snapshot) -> Optional[str]:
     )
 
 
-#: What a recorded conda package's name, version and build may be to go into a spec: a name
-#: with ``::`` would name a channel (a URL from the run), a ``=`` or space another field.
-_CONDA_FIELD_RES = {
-    "name": re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*"),
-    "version": re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+!]*"),
-    "build": re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+]*"),
-}
-
 #: A conda channel given by name (``conda-forge``, ``bioconda``, ``conda-forge/label/dev``):
 #: the engine turns it into a URL of its own; anything else in a run is a URL or a path.
 _CHANNEL_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*(?:/[A-Za-z0-9][A-Za-z0-9._-]*)*")
@@ -612,7 +604,7 @@ def _environment_yml(
     snapshot's ``conda.yaml`` (the packages conda did not install) behind ``index_url``.
 
     Raises :class:`EnvkitError` for a recorded name, version or build that would not stay
-    one field of a spec (:data:`_CONDA_FIELD_RES`; ``label`` names the snapshot).
+    one field of a spec (:data:`CONDA_FIELD_RES`; ``label`` names the snapshot).
     ``channels`` replace the recorded ones (and ``nodefaults`` is added). Otherwise the
     recorded channels that are names are kept; a recorded URL or path is a URL from the
     run, which a restore does not follow: it is left out with a warning. ``python`` (a
@@ -621,6 +613,8 @@ def _environment_yml(
     import io
 
     from ruamel.yaml import YAML
+
+    from ..snapshot import CONDA_FIELD_RES
 
     yaml = YAML(typ="safe", pure=True)
     data = yaml.load(conda_yaml)  # rendered by envkit from the validated snapshot
@@ -638,12 +632,12 @@ def _environment_yml(
                 f"a channel URL from a run (pass --channel to choose one){instead}"
             )
     for c in snap.conda:
-        for what, pattern in _CONDA_FIELD_RES.items():
+        for what, pattern in CONDA_FIELD_RES.items():
             value = getattr(c, what)
             if not pattern.fullmatch(value):
                 of = "" if what == "name" else f" (of {c.name})"
                 raise EnvkitError(f"{label}: {value!r} is not a conda package {what}{of}; refusing to restore it")
-    if not _CONDA_FIELD_RES["version"].fullmatch(snap.python.version):
+    if not CONDA_FIELD_RES["version"].fullmatch(snap.python.version):
         raise EnvkitError(f"{label}: {snap.python.version!r} is not a python version; refusing to restore it")
     conda = {c.name: c for c in snap.conda}
     specs: list[Any] = []
