@@ -528,7 +528,7 @@ class _Reader:
         origin = self._origin(line, start)
         if _is_url(stripped):
             try:
-                urlsplit(stripped)
+                _check_url(stripped)
             except ValueError as exc:
                 raise line.error(f"invalid URL: {exc}", start, len(stripped)) from None
             name = self._egg(line, stripped, start)
@@ -1187,3 +1187,18 @@ def _path_implies_name(dep: Dependency) -> bool:
             return False
         return name == dep.key and dep.specifier == SpecifierSet(f"=={version}")
     return False
+
+
+def _check_url(url: str) -> None:
+    """Raise ``ValueError`` where Python 3.11.4+'s ``urlsplit`` does, on every Python:
+    older ones do not check a bracketed host (``http://[x]/``)."""
+    netloc = urlsplit(url).netloc
+    if "[" in netloc and "]" in netloc:
+        import ipaddress
+
+        host = netloc.partition("[")[2].partition("]")[0]
+        if host.startswith("v"):
+            if not re.match(r"\Av[a-fA-F0-9]+\..+\Z", host):
+                raise ValueError("IPvFuture address is invalid")
+        elif isinstance(ipaddress.ip_address(host), ipaddress.IPv4Address):
+            raise ValueError("An IPv4 address cannot be in brackets")
