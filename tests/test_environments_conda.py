@@ -583,6 +583,28 @@ def test_available_through_py_rattler(monkeypatch: pytest.MonkeyPatch, tmp_path:
     assert str(info.value) == "unknown conda engine 'pixi' (choose from conda, mamba, micromamba, rattler)"
 
 
+@pytest.mark.parametrize(
+    ("found", "expected"),
+    [
+        (
+            "0.25.0",
+            "neither conda, mamba nor micromamba is on PATH and py-rattler 0.25.0 is too old: envkit needs 0.28 or"
+            " newer (on Python 3.10 or newer) (or install micromamba or Miniforge)",
+        ),
+        ("0.28.0", None),
+        ("1.0.2", None),
+    ],
+)
+def test_an_old_py_rattler_says_so(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, found: str, expected: str) -> None:
+    # the newest py-rattler for Python 3.9 is 0.25, without the API the engine uses
+    import importlib.metadata
+
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.delenv("ENVKIT_CONDA_ENGINE", raising=False)
+    monkeypatch.setattr(importlib.metadata, "version", lambda name: found if name == "py-rattler" else "0")
+    assert CondaManager.unavailable() == expected
+
+
 def test_python_argument_must_be_a_version(channel: Path, tmp_path: Path) -> None:
     project = _project(tmp_path, f"channels: [{channel.as_uri()}]\ndependencies: [six]\n")
     with pytest.raises(EnvkitError) as info:

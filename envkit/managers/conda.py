@@ -373,9 +373,31 @@ async def _explain_solve(message: str, gateway: Any, request: dict[str, Any], pl
     return "\n".join(lines)
 
 
-def _require_rattler() -> None:
+#: The oldest py-rattler whose API the engine uses (it needs Python 3.10 or newer).
+RATTLER_MINIMUM = (0, 28)
+
+
+def rattler_problem() -> str | None:
+    """Why the py-rattler engine cannot run here (None: it can)."""
     if importlib.util.find_spec("rattler") is None:
-        raise EnvkitError("py-rattler is not installed: `pip install py-rattler`")
+        return "py-rattler is not installed: `pip install py-rattler`"
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        found = version("py-rattler")
+    except PackageNotFoundError:
+        return None  # importable without metadata (a source checkout): trust it
+    numbers = tuple(int(part) for part in re.findall(r"\d+", found)[:2])
+    if numbers < RATTLER_MINIMUM:
+        need = ".".join(map(str, RATTLER_MINIMUM))
+        return f"py-rattler {found} is too old: envkit needs {need} or newer (on Python 3.10 or newer)"
+    return None
+
+
+def _require_rattler() -> None:
+    problem = rattler_problem()
+    if problem:
+        raise EnvkitError(problem)
 
 
 def _run_rattler(request: dict[str, Any], what: str, progress: Progress, timeout: float = 1800) -> list[dict[str, Any]]:
@@ -503,12 +525,10 @@ class CondaManager(Manager):
             return f"{ENGINE_VARIABLE}={forced} but {forced} is not on PATH"
         if forced != RATTLER and any(tool_path(tool) for tool in ENGINES):
             return None
-        if importlib.util.find_spec("rattler") is not None:
+        problem = rattler_problem()
+        if problem is None:
             return None
-        return (
-            "neither conda, mamba nor micromamba is on PATH and py-rattler is not installed: "
-            "`pip install py-rattler` (or install micromamba or Miniforge)"
-        )
+        return f"neither conda, mamba nor micromamba is on PATH and {problem} (or install micromamba or Miniforge)"
 
     # -- the file -----------------------------------------------------------------------
 
