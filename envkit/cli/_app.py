@@ -42,10 +42,14 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
 
 EPILOG = """\b
 Examples:
-  envkit generate requirements.txt           venv, conda, pipenv and poetry files, checked
-  envkit convert Pipfile --to conda          one format into another, with a loss report
-  envkit show requirements.txt --json        the canonical model, for tools
-  envkit check                               exit 1 when generated files are stale
+  envkit generate requirements.txt                 venv, conda, pipenv and poetry files, checked
+  envkit convert Pipfile --to conda                one format into another, with a loss report
+  envkit show requirements.txt --json              the canonical model, for tools
+  envkit check                                     exit 1 when generated files are stale
+  envkit verify requirements.txt --depth resolve   each manager resolves its own file
+  envkit bootstrap --manager poetry                a project environment, made by poetry
+  envkit run -- python train.py                    an MLflow run that records its environment
+  envkit runs diff RUN_A RUN_B                     what changed between two runs' environments
 
 Exit status: 0 success, 1 a difference or loss was found, 2 bad input or usage.
 """
@@ -96,5 +100,9 @@ def cli() -> None:
     """envkit: turn one Python environment declaration into every other one, and prove
     they are the same.
 
-    Reads requirements.txt (pip's whole grammar) and shows the canonical model of it.
+    Reads requirements.txt (all of pip's grammar), environment.yml, Pipfile, poetry and
+    uv pyproject.toml, and their locks; writes the files of venv/pip, conda, pipenv,
+    poetry, uv and PEP 751 pylock.toml, reporting anything a target cannot carry; checks
+    them equivalent by reading them back, resolving them or installing them with the
+    real tools; and records the environment of every MLflow run.
     """
