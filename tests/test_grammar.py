@@ -188,9 +188,7 @@ CONTINUED_ERRORS = [
     ),
     (
         "foo\\\n>=\\\n>1\n",
-        "requirements.txt:2:1: invalid requirement: invalid version specifier '>=>1'\n"
-        "    >=\\\n"
-        "    ^^^",
+        "requirements.txt:2:1: invalid requirement: invalid version specifier '>=>1'\n    >=\\\n    ^^^",
     ),
 ]
 
