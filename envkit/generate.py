@@ -200,24 +200,49 @@ def _write_manifest(
     targets: Sequence[str],
     options: Mapping[str, Mapping[str, Any]] | None,
 ) -> None:
-    import tomlkit
-
     from ._io import atomic_write
 
-    doc = tomlkit.document()
-    doc.add(tomlkit.comment("Written by `envkit generate`; `envkit check` reads it to find stale files."))
-    doc["source"] = _relative(src, folder)
+    written_dev = _relative(dev, folder) if dev is not None else None
+    atomic_write(folder / MANIFEST, _manifest_text(_relative(src, folder), written_dev, targets, options))
+
+
+def _manifest_text(
+    src: str, dev: str | None, targets: Sequence[str], options: Mapping[str, Mapping[str, Any]] | None
+) -> str:
+    """The manifest's TOML, as text (as tomlkit writes it); through tomlkit when an option
+    is other than a string, a boolean or an integer."""
+    from .formats import _toml_text as tt
+
+    opts = {target: dict(o) for target, o in (options or {}).items() if o}
+    if not all(isinstance(v, (str, bool, int)) for o in opts.values() for v in o.values()):
+        return _manifest_tomlkit(src, dev, targets, opts)
+    text = f"# {_MANIFEST_NOTE}\nsource = {tt.basic(src)}\n"
     if dev is not None:
-        doc["dev"] = _relative(dev, folder)
+        text += f"dev = {tt.basic(dev)}\n"
+    text += f"targets = {tt.value(list(targets))}\n"
+    for target, opt in opts.items():
+        text += f"\n[options.{tt.key(target)}]\n" + "".join(f"{tt.key(k)} = {tt.value(v)}\n" for k, v in opt.items())
+    return text
+
+
+_MANIFEST_NOTE = "Written by `envkit generate`; `envkit check` reads it to find stale files."
+
+
+def _manifest_tomlkit(src: str, dev: str | None, targets: Sequence[str], opts: Mapping[str, Any]) -> str:
+    import tomlkit
+
+    doc = tomlkit.document()
+    doc.add(tomlkit.comment(_MANIFEST_NOTE))
+    doc["source"] = src
+    if dev is not None:
+        doc["dev"] = dev
     doc["targets"] = list(targets)
-    if options:
+    if opts:
         table = tomlkit.table()
-        for target, opts in options.items():
-            if opts:
-                table[target] = dict(opts)
-        if table:
-            doc["options"] = table
-    atomic_write(folder / MANIFEST, tomlkit.dumps(doc))
+        for target, opt in opts.items():
+            table[target] = opt
+        doc["options"] = table
+    return tomlkit.dumps(doc)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Literal
 
 from packaging.specifiers import SpecifierSet
@@ -72,32 +73,38 @@ def _url(url: str | None) -> str | None:
     return cleaned.rstrip("#&")
 
 
-def _view(dep: Dependency, env: Environment) -> dict[str, str]:
-    """The fields that decide what gets installed, as comparable strings."""
+#: The fields of :func:`_view`, in its order.
+_FIELDS = ("version", "extras", "marker", "url", "path", "editable", "constraint", "hashes", "group", "index")
+
+
+def _view(dep: Dependency, env: Environment) -> tuple[str, ...]:
+    """The fields that decide what gets installed (:data:`_FIELDS`), as comparable strings."""
     index = env.source_named(dep.index) if dep.index else None
-    return {
-        "version": _spec_key(dep.specifier),
-        "extras": ",".join(sorted(dep.extras)),
-        "marker": str(dep.marker) if dep.marker is not None else "",
-        "url": _url(dep.url) or "",
-        "path": (_location(dep) or "") if dep.path and not dep.url else "",
-        "editable": "yes" if dep.editable else "no",
-        "constraint": "yes" if dep.constraint else "no",
-        "hashes": ",".join(sorted(f"{a}:{d}" for a, d in dep.hashes)),
-        "group": dep.group or "",
-        "index": index.url if index is not None else (dep.index or ""),
-    }
+    return (
+        _spec_key(dep.specifier),
+        ",".join(sorted(dep.extras)),
+        str(dep.marker) if dep.marker is not None else "",
+        _url(dep.url) or "",
+        (_location(dep) or "") if dep.path and not dep.url else "",
+        "yes" if dep.editable else "no",
+        "yes" if dep.constraint else "no",
+        ",".join(sorted(f"{a}:{d}" for a, d in dep.hashes)),
+        dep.group or "",
+        index.url if index is not None else (dep.index or ""),
+    )
 
 
 def _spec_key(spec: SpecifierSet) -> str:
     """A specifier set in a canonical spelling: ``<3.0`` and ``<3`` are the same bound."""
+    return ",".join(sorted(_item_key(item.operator, item.version) for item in spec))
+
+
+@lru_cache(maxsize=4096)
+def _item_key(operator: str, version: str) -> str:
+    """One specifier canonically spelled (a source and its targets share most of them)."""
     from packaging.utils import canonicalize_version
 
-    parts = []
-    for item in spec:
-        version = item.version if "*" in item.version else canonicalize_version(item.version)
-        parts.append(f"{item.operator}{version}")
-    return ",".join(sorted(parts))
+    return operator + (version if "*" in version else canonicalize_version(version))
 
 
 def _location(dep: Dependency) -> str | None:
@@ -164,12 +171,12 @@ def compare_static(target: str, source: Environment, written: Environment, losse
             diffs.append(Difference(str(dep), "presence", "present", "missing", explained))
             continue
         view = _view(dep, source)
-        other = min(same_name, key=lambda w: sum(a != b for a, b in zip(_view(w, written).values(), view.values())))
+        other = min(same_name, key=lambda w: sum(a != b for a, b in zip(_view(w, written), view)))
         remaining.remove(other)
         other_view = _view(other, written)
-        for key, value in view.items():
-            if other_view[key] != value:
-                diffs.append(Difference(str(dep), key, value or "-", other_view[key] or "-", explained))
+        for key, value, theirs in zip(_FIELDS, view, other_view):
+            if theirs != value:
+                diffs.append(Difference(str(dep), key, value or "-", theirs or "-", explained))
     for extra in remaining:
         diffs.append(Difference(str(extra), "presence", "missing", "present", False))
     if source.python != written.python:

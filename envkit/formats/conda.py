@@ -217,7 +217,14 @@ def detect(path: str | None, text: str) -> bool:
 
 
 def _load_yaml(text: str, path: str) -> Any:
-    """ruamel.yaml's round-trip tree of ``text``; a syntax error becomes a :class:`ParseError`."""
+    """ruamel.yaml's round-trip tree of ``text``; a syntax error becomes a :class:`ParseError`.
+
+    A file in the plain block style conda files are written in (and envkit writes) is read
+    by :func:`_fast_yaml` instead, into the same values at the same positions.
+    """
+    fast = _fast_yaml(text)
+    if fast is not _UNREAD:
+        return fast
     from ruamel.yaml import YAML
     from ruamel.yaml.error import YAMLError
 
@@ -244,16 +251,229 @@ def _load_yaml(text: str, path: str) -> Any:
         raise ParseError(f"invalid YAML: {problem}", path=path, line=line, column=column, text=shown) from None
 
 
+_SCALARS = (str, int, float, bool, type(None))
+
+
 def _is_map(node: Any) -> bool:
+    if isinstance(node, _FastMap):
+        return True
+    if isinstance(node, (*_SCALARS, _FastSeq)):
+        return False
     from ruamel.yaml.comments import CommentedMap
 
     return isinstance(node, CommentedMap)
 
 
 def _is_seq(node: Any) -> bool:
+    if isinstance(node, _FastSeq):
+        return True
+    if isinstance(node, (*_SCALARS, _FastMap)):
+        return False
     from ruamel.yaml.comments import CommentedSeq
 
     return isinstance(node, CommentedSeq)
+
+
+# -- the block style, read fast ---------------------------------------------------------
+#
+# ruamel.yaml takes tens of milliseconds on a few hundred lines. The files conda users
+# and envkit write are a small part of YAML: top-level ``key: scalar`` lines and block
+# lists of scalars (one of them ``- pip:`` with a list of its own), a ``variables``
+# mapping of strings, comments. :func:`_fast_yaml` reads exactly that part into what
+# ruamel.yaml gives (the same values, with ruamel's ``.lc`` positions), and gives up
+# (:data:`_UNREAD`) on anything else -- flow style, anchors, tags, block scalars,
+# multi-line or escaped scalars, a scalar that YAML would read as a number, a boolean,
+# null or a date, tabs, odd indentation, errors -- which ruamel.yaml then reads.
+
+_UNREAD: Any = object()
+#: Characters ruamel.yaml rejects or reads as line breaks, tabs, CR, BOM: ruamel's part.
+_OUTSIDE_RE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]")
+_KEY_RE = re.compile(r"([A-Za-z_][A-Za-z0-9_.-]*):(?: +(.*))?$")
+#: What YAML may read as other than a string (a number, a date, a boolean, null, ``<<``, ``=``),
+#: more broadly than ruamel.yaml's resolver: such a scalar is left to ruamel.yaml.
+_NOT_A_STRING_RE = re.compile(
+    r"(?i)(?:~|null|true|false|yes|no|on|off|y|n|=|<<.*|[-+]?\.?[0-9_].*|[-+]?\.(?:inf|nan))$"
+)
+_PLAIN_START = set(",[]{}#&*!|>%@`")
+
+
+class _Positions:
+    """ruamel.yaml's ``.lc`` of a node read by :func:`_fast_yaml`: (line, column), 0-based."""
+
+    def __init__(self) -> None:
+        self.keys: dict[str, tuple[int, int]] = {}
+        self.values: dict[str, tuple[int, int]] = {}
+        self.items: list[tuple[int, int]] = []
+
+    def key(self, key: str) -> tuple[int, int]:
+        return self.keys[key]
+
+    def value(self, key: str) -> tuple[int, int]:
+        return self.values[key]
+
+    def item(self, index: int) -> tuple[int, int]:
+        return self.items[index]
+
+
+class _BlockStyle:
+    """ruamel.yaml's ``.fa`` of a node read by :func:`_fast_yaml`: always block style."""
+
+    @staticmethod
+    def flow_style() -> bool:
+        return False
+
+
+class _FastMap(dict):  # type: ignore[type-arg]
+    fa = _BlockStyle()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lc = _Positions()
+
+
+class _FastSeq(list):  # type: ignore[type-arg]
+    fa = _BlockStyle()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lc = _Positions()
+
+
+def _fast_scalar(text: str) -> Any:
+    """The scalar at the start of ``text`` (a value, its comment after it): a string, or
+    ``None`` for nothing but a comment, or :data:`_UNREAD`."""
+    if not text or text[0] == "#":
+        return None
+    if text[0] == "'":
+        end = 1
+        while True:
+            end = text.find("'", end)
+            if end < 0:
+                return _UNREAD
+            if text[end + 1 : end + 2] != "'":
+                break
+            end += 2
+        value, rest = text[1:end].replace("''", "'"), text[end + 1 :]
+    elif text[0] == '"':
+        end = text.find('"', 1)
+        if end < 0 or "\\" in text[1:end]:
+            return _UNREAD
+        value, rest = text[1:end], text[end + 1 :]
+    else:
+        if text[0] in _PLAIN_START or (text[0] in "-?:" and text[1:2] in ("", " ")):
+            return _UNREAD
+        comment = re.search(r" #", text)
+        value = (text[: comment.start()] if comment else text).rstrip(" ")
+        if ": " in value or value.endswith(":") or _NOT_A_STRING_RE.match(value):
+            return _UNREAD
+        return value
+    stripped = rest.lstrip(" ")
+    if stripped and (stripped[0] != "#" or stripped == rest):
+        return _UNREAD
+    return value
+
+
+def _fast_yaml(text: str) -> Any:
+    """``text`` read as :func:`_load_yaml` reads it when it is in the plain block style
+    (see above); :data:`_UNREAD` when it is not."""
+    if _OUTSIDE_RE.search(text):
+        return _UNREAD
+    lines: list[tuple[int, int, str]] = []  # (line, indent, text) of each line that says something
+    for number, line in enumerate(text.split("\n")):
+        body = line.lstrip(" ")
+        if not body or body[0] == "#":
+            continue
+        if line.startswith(("---", "...", "%")):
+            return _UNREAD
+        lines.append((number, len(line) - len(body), line))
+    if not lines:
+        return _UNREAD
+    root = _FastMap()
+    at = 0
+    while at < len(lines):
+        number, indent, line = lines[at]
+        match = _KEY_RE.match(line)
+        if indent or match is None or match.group(1) in root or _NOT_A_STRING_RE.match(match.group(1)):
+            return _UNREAD
+        key, rest = match.group(1), match.group(2) or ""
+        root.lc.keys[key] = (number, 0)
+        value = _fast_scalar(rest)
+        at += 1
+        if value is _UNREAD:
+            return _UNREAD
+        if value is not None:
+            root[key], root.lc.values[key] = value, (number, match.start(2))
+            continue
+        if at == len(lines) or (lines[at][1] == 0 and lines[at][2][:2] not in ("- ", "-")):
+            root[key] = None
+            root.lc.values[key] = (lines[at][0], 0) if at < len(lines) else (number + 1, 0)
+            continue
+        first, first_indent, first_line = lines[at]
+        if first_line[first_indent] == "-":
+            node, at = _fast_list(lines, at, first_indent, nested=True)
+        else:
+            node, at = _fast_mapping(lines, at, first_indent)
+        if node is _UNREAD:
+            return _UNREAD
+        root[key], root.lc.values[key] = node, (first, first_indent)
+    return root
+
+
+def _fast_list(lines: list[tuple[int, int, str]], at: int, dash: int, *, nested: bool) -> tuple[Any, int]:
+    """The block list whose items start at column ``dash`` from line ``at``; with ``nested``
+    an item may be ``pip:`` (or another key) holding a block list."""
+    seq = _FastSeq()
+    while at < len(lines):
+        number, indent, line = lines[at]
+        if indent < dash or (indent == dash == 0 and line[0] != "-"):
+            break
+        if indent > dash or line[dash + 1 : dash + 2] != " ":
+            return _UNREAD, at
+        body = line[dash + 1 :].lstrip(" ")
+        col = len(line) - len(body)
+        match = _KEY_RE.match(body) if nested else None
+        at += 1
+        if match is None:
+            value = _fast_scalar(body)
+            if value is None or value is _UNREAD:
+                return _UNREAD, at
+            seq.append(value)
+            seq.lc.items.append((number, col))
+            continue
+        if match.group(2) and _fast_scalar(match.group(2)) is not None:
+            return _UNREAD, at  # '- key: value'
+        if at == len(lines) or lines[at][1] < col or lines[at][2][lines[at][1]] != "-":
+            return _UNREAD, at  # '- pip:' without its list
+        inner_dash = lines[at][1]
+        inner, at = _fast_list(lines, at, inner_dash, nested=False)
+        if inner is _UNREAD:
+            return _UNREAD, at
+        item = _FastMap()
+        key = match.group(1)
+        item[key] = inner
+        item.lc.keys[key] = (number, col)
+        item.lc.values[key] = (inner.lc.items[0][0], inner_dash)
+        seq.append(item)
+        seq.lc.items.append((number, col))
+    return seq, at
+
+
+def _fast_mapping(lines: list[tuple[int, int, str]], at: int, indent: int) -> tuple[Any, int]:
+    """The block mapping of ``key: string`` lines at column ``indent`` from line ``at``."""
+    node = _FastMap()
+    while at < len(lines) and lines[at][1] >= indent:
+        number, column, line = lines[at]
+        match = _KEY_RE.match(line, column)
+        if column != indent or match is None or match.group(1) in node or _NOT_A_STRING_RE.match(match.group(1)):
+            return _UNREAD, at
+        value = _fast_scalar(match.group(2) or "")
+        if value is None or value is _UNREAD:
+            return _UNREAD, at
+        node[match.group(1)] = value
+        node.lc.keys[match.group(1)] = (number, column)
+        node.lc.values[match.group(1)] = (number, match.start(2))
+        at += 1
+    return node, at
 
 
 def _scalar_text(value: Any) -> Optional[str]:
@@ -649,7 +869,7 @@ class _Plan:
 
 def _projection(dep: Dependency) -> Dependency:
     """What environment.yml can say about ``dep`` (no groups, no per-package index)."""
-    return dep.with_changes(group=None, index=None)
+    return dep if dep.group is None and dep.index is None else dep.with_changes(group=None, index=None)
 
 
 def _needs_pip(dep: Dependency) -> bool:
@@ -805,7 +1025,8 @@ def _pip_wants(
     plain = [d for d in deps if not d.constraint]
     out.extend(includes)
     for dep in plain:
-        text = _one_line(requirements.render_requirement(dep.with_changes(comment=None), losses))
+        bare = dep if dep.comment is None else dep.with_changes(comment=None)
+        text = _one_line(requirements.render_requirement(bare, losses))
         out.append(_Want(text, ("requirement", _pip_key(dep)), dep.comment, _same_requirement(dep)))
     if constraints:
         name = existing_constraints or "constraints.txt"

@@ -56,11 +56,11 @@ not one version, conda-only packages, channels and variables, source priorities.
 
 from __future__ import annotations
 
-import json
 import posixpath
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache, lru_cache
 from typing import Any, NoReturn, Optional, Union
 from urllib.parse import unquote, urlsplit, urlunsplit
 
@@ -72,6 +72,7 @@ from packaging.version import InvalidVersion, Version
 
 from ..errors import EnvkitError, ParseError
 from ..model import Dependency, Diagnostic, Environment, Origin, PipOptions, Source
+from . import _toml_text
 from ._base import Loss, Opener, Rendered
 from ._templates import template
 from ._toml import loads_toml
@@ -311,6 +312,8 @@ def _key_parts(key: str) -> list[str]:
 
 def _comment_start(text: str) -> Optional[int]:
     """Where a TOML comment starts on a line: the first ``#`` outside a string."""
+    if "#" not in text:
+        return None
     quote: Optional[str] = None
     i = 0
     while i < len(text):
@@ -563,6 +566,7 @@ class Context:
     def _marker(self, table: Mapping[str, Any], path: KeyPath) -> Optional[Marker]:
         """``markers`` (and legacy ``os_markers``) and the marker-variable keys, joined by ``and``."""
         parts: list[str] = []
+        parsed: Optional[Marker] = None
         for key in ("markers", "os_markers", *MARKER_KEYS):
             if key not in table:
                 continue
@@ -571,7 +575,7 @@ class Context:
                 continue
             part = value if key in ("markers", "os_markers") else f"{key} {value}"
             try:
-                Marker(part)
+                parsed = Marker(part)
             except InvalidMarker as exc:
                 reason = str(exc).splitlines()[0]
                 hint = (
@@ -583,7 +587,7 @@ class Context:
             parts.append(part)
         if not parts:
             return None
-        return Marker(" and ".join(f"({p})" for p in parts) if len(parts) > 1 else parts[0])
+        return Marker(" and ".join(f"({p})" for p in parts)) if len(parts) > 1 else parsed
 
     def _hashes(self, raw: Any, path: KeyPath) -> tuple[tuple[str, str], ...]:
         if not isinstance(raw, list):
@@ -678,12 +682,17 @@ def split_vcs_url(url: str) -> tuple[str, str, str, dict[str, str], list[str]]:
 
 
 def _check_name(ctx: Context, key: str, path: KeyPath) -> None:
+    if not _is_project_name(key):
+        ctx.fail(f"{key!r} is not a valid project name", path, value=False)
+
+
+@lru_cache(maxsize=4096)
+def _is_project_name(key: str) -> bool:
+    """True when ``key`` is a project name as PEP 508 spells one, and nothing more."""
     try:
-        Requirement(key)
+        return Requirement(key).name == key
     except InvalidRequirement:
-        ctx.fail(f"{key!r} is not a valid project name", path, value=False)
-    if Requirement(key).name != key:
-        ctx.fail(f"{key!r} is not a valid project name", path, value=False)
+        return False
 
 
 def _wheel_specifier(key: str, where: str) -> SpecifierSet:
@@ -737,6 +746,10 @@ def dumps(env: Environment, existing: str | None = None) -> Rendered:
     style (a string, an inline table, a ``[packages.NAME]`` table). Custom categories we
     empty are removed; ``[packages]`` and ``[dev-packages]`` stay, as pipenv keeps them.
     """
+    layout = _template_layout() if existing is None else None
+    if layout is not None:  # a new file, written as text
+        plan = _plan(env, layout[0])
+        return Rendered(_new_text(plan, layout[1]), tuple(plan.losses))
     import tomlkit
 
     text = template("Pipfile") if existing is None else existing
@@ -764,6 +777,63 @@ def dumps(env: Environment, existing: str | None = None) -> Rendered:
     return Rendered(out, tuple(plan.losses))
 
 
+def _new_text(plan: _Plan, layout: tuple[str, ...]) -> str:
+    """A new Pipfile as text: the template's tables (``layout``) with the plan filled in,
+    byte for byte what merging the plan into the template with tomlkit gives: tables one
+    blank line apart, the sources first, then the template's categories, the other
+    categories, ``[requires]`` and ``[pipenv]``."""
+    blocks = [_source_text(table) for table in plan.sources]
+    order = list(plan.categories)
+    for category in layout:
+        entries = plan.categories.get(category, [])
+        block = f"[{toml_key(category)}]\n" + "".join(entry_line(k, v, d.comment) + "\n" for k, v, d in entries)
+        if entries and category == layout[-1] and any(c not in layout for c in order[: order.index(category)]):
+            # tomlkit's quirk, kept: a category appended after the template's last table
+            # before that table is filled leaves it a second blank line
+            block += "\n"
+        blocks.append(block)
+    for category, entries in plan.categories.items():
+        if category not in layout:
+            lines = "".join(entry_line(k, v, d.comment) + "\n" for k, v, d in entries)
+            blocks.append(f"[{toml_key(category)}]\n" + lines)
+    if plan.python:
+        blocks.append("[requires]\n" + "".join(f"{k} = {toml_value(v)}\n" for k, v in plan.python.items()))
+    if plan.pre:
+        blocks.append("[pipenv]\nallow_prereleases = true\n")
+    return "\n".join(blocks)
+
+
+def _source_text(table: Mapping[str, Any]) -> str:
+    return "[[source]]\n" + "".join(f"{k} = {toml_value(table[k])}\n" for k in ("url", "verify_ssl", "name"))
+
+
+@cache
+def _template_layout() -> Optional[tuple[Any, tuple[str, ...]]]:
+    """``(its sources, its category names)`` when ``templates/Pipfile`` is one default
+    ``[[source]]`` and empty categories, written as :func:`_new_text` writes them (as
+    shipped); ``None`` for any other template, which is then merged into with tomlkit."""
+    text = template("Pipfile")
+    try:
+        data = loads_toml(text, "Pipfile")
+    except ParseError:
+        return None
+    sources = data.get("source")
+    layout = tuple(k for k in data if k != "source")
+    if (
+        not isinstance(sources, list)
+        or len(sources) != 1
+        or not isinstance(sources[0], dict)
+        or list(sources[0]) != ["url", "verify_ssl", "name"]
+        or _default_like(sources) != sources[0]
+        or any(data[k] != {} or (k in RESERVED and k not in ("packages", "dev-packages")) for k in layout)
+        or next(iter(data)) != "source"
+    ):
+        return None
+    if text != "\n".join([_source_text(sources[0])] + [f"[{toml_key(k)}]\n" for k in layout]):
+        return None
+    return sources, layout
+
+
 def _default_like(existing_sources: Any) -> dict[str, Any]:
     first = existing_sources[0] if isinstance(existing_sources, list) and existing_sources else None
     if isinstance(first, dict) and _source_is_default(first):
@@ -780,10 +850,7 @@ def _source_is_default(table: Mapping[str, Any]) -> bool:
 
 
 def _sources_text(sources: Sequence[Mapping[str, Any]]) -> str:
-    return "\n".join(
-        "[[source]]\n" + "".join(f"{k} = {toml_value(table[k])}\n" for k in ("url", "verify_ssl", "name"))
-        for table in sources
-    )
+    return "\n".join(_source_text(table) for table in sources)
 
 
 # -- the plan ---------------------------------------------------------------------------
@@ -962,7 +1029,7 @@ def _plan_python(python: Optional[SpecifierSet], losses: list[Loss]) -> dict[str
     if python is None:
         return {}
     result: dict[str, str] = {}
-    for spec in sorted(python, key=str):
+    for spec in dict.fromkeys(sorted(python, key=str)):  # packaging dedupes a set only lazily
         version = spec.version
         if spec.operator != "==":
             break
@@ -1054,7 +1121,9 @@ def _entry(
         )
         return None
     table: dict[str, Any] = {}
-    expected = dep.with_changes(name=key, hashes=(), global_options=(), channel=None, constraint=False)
+    expected = dep
+    if (dep.name, dep.hashes, dep.global_options, dep.channel, dep.constraint) != (key, (), (), None, False):
+        expected = dep.with_changes(name=key, hashes=(), global_options=(), channel=None, constraint=False)
     if dep.url and dep.is_vcs:
         vcs, base, ref, known, _ = split_vcs_url(dep.url)
         table[vcs] = base
@@ -1250,24 +1319,8 @@ def entry_line(key: str, value: Any, comment: Optional[str]) -> str:
     return text
 
 
-def toml_key(key: str) -> str:
-    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else toml_value(key)
-
-
-def toml_value(value: Any) -> str:
-    """TOML for the values a Pipfile entry holds: strings, booleans, lists and inline tables.
-
-    A JSON string is a valid TOML basic string once DEL is escaped too.
-    """
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
-    if isinstance(value, list):
-        return "[" + ", ".join(toml_value(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{toml_key(k)} = {toml_value(v)}" for k, v in value.items()) + "}"
-    raise TypeError(f"no TOML form for {value!r}")  # pragma: no cover - the plan holds only these
+toml_key = _toml_text.key
+toml_value = _toml_text.value
 
 
 def _same(context: Context, key: str, item: Any, value: Any, group: Optional[str], category: str) -> bool:

@@ -53,8 +53,10 @@ from __future__ import annotations
 
 import re
 import sys
+from bisect import bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from functools import cache
 from typing import Any, Optional, Union
 from urllib.parse import urlsplit, urlunsplit
 
@@ -65,6 +67,7 @@ from packaging.utils import canonicalize_name
 from ..errors import EnvkitError, ParseError
 from ..model import VAR_RE, Dependency, Diagnostic, Environment, Origin, PipOptions, Source
 from . import _poetry_constraints as pc
+from . import _toml_text as tt
 from ._base import Loss, Opener, Rendered
 from ._pep508 import from_pep508
 from ._toml import loads_toml
@@ -161,6 +164,7 @@ class _Reader:
 
     def __post_init__(self) -> None:
         self.lines = self.text.splitlines()
+        self._joined_text: tuple[str, list[int]] | None = None
 
     # -- locating things in the text, for origins and carets ---------------------------
     def header_line(self, table: str) -> int | None:
@@ -206,14 +210,31 @@ class _Reader:
         return Origin(self.path, line + 1, 1, self.lines[line])
 
     def string_origin(self, value: str, after: int | None) -> Origin:
-        """Where the string literal ``value`` is written, at or after line ``after``."""
+        """Where the string literal ``value`` is written, at or after line ``after``: the
+        first line holding ``"value"`` or ``'value'`` (the double-quoted one first on a line)."""
         start = after or 0
-        for i in range(start, len(self.lines)):
-            for quote in ('"', "'"):
-                at = self.lines[i].find(quote + value + quote)
-                if at >= 0:
-                    return Origin(self.path, i + 1, at + 2, self.lines[i])
-        return self.nowhere()
+        if "\n" in value or start >= len(self.lines):
+            return self.nowhere()  # a line holds no line break
+        joined, starts = self._joined()
+        at = joined.find('"' + value + '"', starts[start])
+        line = bisect_right(starts, at) - 1 if at >= 0 else len(self.lines)
+        # a single-quoted one wins on an earlier line only
+        single = joined.find("'" + value + "'", starts[start], starts[line] if at >= 0 else len(joined))
+        if single >= 0:
+            at, line = single, bisect_right(starts, single) - 1
+        if at < 0:
+            return self.nowhere()
+        return Origin(self.path, line + 1, at - starts[line] + 2, self.lines[line])
+
+    def _joined(self) -> tuple[str, list[int]]:
+        """The lines joined by ``\\n`` and where each starts, to search the whole text at once."""
+        if self._joined_text is None:
+            starts, at = [], 0
+            for line in self.lines:
+                starts.append(at)
+                at += len(line) + 1
+            self._joined_text = ("\n".join(self.lines), starts)
+        return self._joined_text
 
     def nowhere(self) -> Origin:
         return Origin(self.path, 1, 1, self.lines[0] if self.lines else "")
@@ -692,6 +713,8 @@ def _kind(value: Any) -> str:
 
 def _code(line: str) -> str:
     """``line`` without its TOML comment (a ``#`` outside strings)."""
+    if "#" not in line:
+        return line
     quote: str | None = None
     i = 0
     while i < len(line):
@@ -801,12 +824,24 @@ def dumps(env: Environment, existing: str | None = None, *, style: str | None = 
     extras and source tables); an entry that already says what the environment says is
     kept byte for byte, and every other byte of ``existing`` stays as it was.
     """
+    if style not in (None, "1", "2"):
+        raise EnvkitError(f"unknown poetry style {style!r} (choose '1' or '2')")
+    layout = _template_layout() if existing is None else None
+    if layout is not None:  # a new file, written as text
+        losses: list[Loss] = []
+        plan = _plan(env, style or "2", losses)
+        text = _new_text(plan, env, layout)
+        if text is not None:
+            return Rendered(text, tuple(losses))
+    return _dumps_tomlkit(env, existing, style)
+
+
+def _dumps_tomlkit(env: Environment, existing: str | None, style: str | None) -> Rendered:
+    """:func:`dumps` through a tomlkit document: merging into ``existing`` (or the template)."""
     import tomlkit
 
     from ._templates import template
 
-    if style not in (None, "1", "2"):
-        raise EnvkitError(f"unknown poetry style {style!r} (choose '1' or '2')")
     if existing is not None:
         data = loads_toml(existing, "pyproject.toml")
         doc = tomlkit.parse(existing)
@@ -829,6 +864,160 @@ def dumps(env: Environment, existing: str | None = None, *, style: str | None = 
     plan = _plan(env, chosen, losses)
     _Writer(doc, data, existing or "", plan, env).apply()
     return Rendered(tomlkit.dumps(doc), tuple(losses))
+
+
+# -- a new file as text -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """The template's parts, when it is as shipped: ``[project]`` (name, requires-python,
+    dependencies), ``[tool.poetry]`` (package-mode) and ``[build-system]``."""
+
+    package_mode: Any
+    build_system: dict[str, Any]
+
+
+@cache
+def _template_layout() -> _Layout | None:
+    """The template as :class:`_Layout` when :func:`_new_text` writes it byte for byte as
+    it is; ``None`` for any other template (a new file then goes through tomlkit)."""
+    from ._templates import template
+
+    text = template("pyproject-poetry.toml")
+    try:
+        data = loads_toml(text, "pyproject.toml")
+    except ParseError:
+        return None
+    project, tool, build = data.get("project"), data.get("tool"), data.get("build-system")
+    poetry = tool.get("poetry") if isinstance(tool, dict) else None
+    if (
+        list(data) != ["project", "tool", "build-system"]
+        or not isinstance(project, dict)
+        or list(project) != ["name", "requires-python", "dependencies"]
+        or project["dependencies"] != []
+        or not isinstance(project["name"], str)
+        or not isinstance(project["requires-python"], str)
+        or not isinstance(tool, dict)
+        or list(tool) != ["poetry"]
+        or not isinstance(poetry, dict)
+        or list(poetry) != ["package-mode"]
+        or not isinstance(build, dict)
+        or any(isinstance(v, dict) for v in build.values())
+    ):
+        return None
+    layout = _Layout(poetry["package-mode"], build)
+    written = (
+        f"[project]\nname = {tt.basic(project['name'])}\nrequires-python = {tt.basic(project['requires-python'])}\n"
+        "dependencies = []\n\n" + _poetry_header(layout, None) + "\n" + _build_system(layout, "2")
+    )
+    return layout if written == text else None
+
+
+def _poetry_header(layout: _Layout, name: str | None) -> str:
+    return (
+        "[tool.poetry]\n"
+        + (f"name = {tt.basic(name)}\n" if name else "")
+        + (f"package-mode = {tt.value(layout.package_mode)}\n")
+    )
+
+
+def _build_system(layout: _Layout, style: str) -> str:
+    build = dict(layout.build_system)
+    if style == "1":
+        build["requires"] = ["poetry-core>=1.0.0"]  # poetry 1 builds with poetry-core 1
+    return "[build-system]\n" + "".join(f"{tt.key(k)} = {tt.value(v)}\n" for k, v in build.items())
+
+
+def _new_text(plan: _Plan, env: Environment, layout: _Layout) -> str | None:
+    """A new ``pyproject.toml`` as text, byte for byte what :class:`_Writer` makes of the
+    template with tomlkit; ``None`` when a comment holds a line break (tomlkit refuses it)."""
+    items = [i for _, i in plan.project] + [i for e in plan.optional.values() for _, i in e]
+    items += [i for table in plan.tables.values() for its in table.values() for i in its]
+    if any(i.comment and ("\n" in i.comment or "\r" in i.comment) for i in items):
+        return None
+    out = ""
+    if plan.style == "2":
+        out += f"[project]\nname = {tt.basic(env.name or DEFAULT_NAME)}\n"
+        if plan.python is not None:
+            out += f"requires-python = {tt.basic(pc.ordered(plan.python))}\n"
+        wanted = [item for _, item in plan.project]
+        if len(wanted) == 1 and not wanted[0].comment:
+            out += f"dependencies = [{_text_string(str(wanted[0].value))}]\n"
+        else:
+            out += f"dependencies = {_text_array(wanted)}\n"
+        out += "\n"
+        if plan.optional:
+            # tomlkit's layout, kept: the sub-table takes [project]'s blank line
+            out += "[project.optional-dependencies]\n"
+            out += "".join(
+                f"{tt.key(extra)} = {_text_array([i for _, i in its])}\n" for extra, its in plan.optional.items()
+            )
+    out += _poetry_header(layout, env.name if plan.style == "1" else None) + "\n"
+    python: str | None = None
+    if plan.python is not None and plan.style == "1":
+        python = pc.from_pep440(plan.python)
+    entries = plan.tables.get(None, {})
+    if entries or python is not None:
+        out += "[tool.poetry.dependencies]\n"
+        if python is not None:
+            out += f"python = {tt.basic(python)}\n"
+        out += _text_entries(entries) + "\n"
+    for group, table in plan.tables.items():
+        if group is not None:
+            out += f"[tool.poetry.group.{tt.key(group)}.dependencies]\n" + _text_entries(table) + "\n"
+    if plan.style == "1" and plan.extras:
+        out += "[tool.poetry.extras]\n"
+        out += "".join(f"{tt.key(extra)} = {tt.value(names)}\n" for extra, names in plan.extras.items()) + "\n"
+    if plan.sources:
+        tables = [
+            "[[tool.poetry.source]]\n" + "".join(f"{tt.key(k)} = {tt.value(v)}\n" for k, v in source.items())
+            for source in plan.sources
+        ]
+        out += "\n".join(tables) + "\n"
+    return out + _build_system(layout, plan.style)
+
+
+def _text_string(text: str) -> str:
+    """:func:`_string` as text."""
+    return tt.literal_or_basic(text) if "\n" not in text else tt.basic(text)
+
+
+def _text_array(items: list[_Item]) -> str:
+    """PEP 508 strings one per line, as :meth:`_Writer.string_array` adds them."""
+    if not items:
+        return "[]"
+    return tt.array_lines([(_text_string(str(i.value)), i.comment) for i in items])
+
+
+def _text_value(value: _Value | list[_Value]) -> str:
+    """:func:`_toml_value` as text."""
+    if isinstance(value, list):
+        return tt.array_lines([(_text_value(v), None) for v in value])
+    if isinstance(value, dict):
+        return (
+            "{"
+            + ", ".join(
+                f"{tt.key(k)} = {_text_string(v) if isinstance(v, str) else tt.value(v)}" for k, v in value.items()
+            )
+            + "}"
+        )
+    return _text_string(value)
+
+
+def _text_entries(entries: dict[str, list[_Item]]) -> str:
+    """The lines :meth:`_Writer.fill` puts in a new dependency table."""
+    out = ""
+    wanted = {canonicalize_name(k): k for k in entries}
+    for name in wanted.values():
+        items = entries[name]
+        value: Any = items[0].value if len(items) == 1 else [i.value for i in items]
+        comment = next((i.comment for i in items if i.comment), None)
+        note = ""
+        if comment:
+            note = " " + (comment if comment.strip().startswith("#") else "# " + comment)
+        out += f"{tt.key(name)} = {_text_value(value)}{note}\n"
+    return out
 
 
 def _style_of(data: Mapping[str, Any]) -> str:
@@ -875,8 +1064,8 @@ def _plan(env: Environment, style: str, losses: list[Loss]) -> _Plan:
         if group is None:
             plan.main_deps.setdefault(dep.key, []).append(dep)
         if style == "2" and (group is None or group.startswith(EXTRA_PREFIX)):
-            string = _project_string(dep)
-            if dep.path is None:
+            string, as_written = _project_text(dep)
+            if dep.path is None and not as_written:  # the user's own spelling reads back as dep
                 _check(dep, from_pep508(string, path="-", group=dep.group), losses, ignore=("index", "editable"))
             target = plan.project if group is None else plan.optional.setdefault(group[len(EXTRA_PREFIX) :], [])
             target.append((key, _Item(string, dep.comment)))
@@ -1099,9 +1288,21 @@ def _specifier(dep: Dependency) -> SpecifierSet:
     return pc.without_arbitrary(dep.specifier) if pc.has_arbitrary(dep.specifier) else dep.specifier
 
 
-def _project_string(dep: Dependency) -> str:
+def _project_text(dep: Dependency) -> tuple[str, bool]:
     """``dep`` as a ``[project]`` PEP 508 string; a local path is named only (its place
-    goes to ``[tool.poetry.dependencies]``). The user's own spelling when it says the same."""
+    goes to ``[tool.poetry.dependencies]``). The user's own spelling when it says the same
+    -- then also ``True``: it was read back and says all of ``dep`` that ``[project]``
+    holds (nothing beyond what is reported elsewhere is lost)."""
+    if dep.text and dep.url is None and dep.path is None and "===" not in dep.text:
+        try:
+            again = from_pep508(dep.text, path="-")
+        except ParseError:
+            again = None
+        plain = (dep.group, dep.index, dep.editable, dep.hashes) == (None, None, False, ())
+        if again is not None and again == (
+            dep if plain else dep.with_changes(group=None, index=None, editable=False, hashes=())
+        ):
+            return dep.text, True
     extras = "[" + ",".join(sorted(dep.extras)) + "]" if dep.extras else ""
     marker = f"; {dep.marker}" if dep.marker is not None else ""
     if dep.url:
@@ -1110,14 +1311,7 @@ def _project_string(dep: Dependency) -> str:
         head = f"{dep.name}{extras}"
     else:
         head = f"{dep.name}{extras}{pc.ordered(_specifier(dep))}"
-    if dep.text and dep.url is None and dep.path is None and "===" not in dep.text:
-        try:
-            again = from_pep508(dep.text, path="-")
-        except ParseError:
-            again = None
-        if again is not None and again == dep.with_changes(group=None, index=None, editable=False, hashes=()):
-            return dep.text
-    return head + marker
+    return head + marker, False
 
 
 def _enrichment(dep: Dependency, prereleases: bool | None, repeated: bool) -> dict[str, Any] | None:
