@@ -642,6 +642,10 @@ LOSSES = [
         ["transformed: a===1.0: poetry cannot read '===': written as '=='"],
     ),
     (
+        _env(Dependency("a", SpecifierSet("===foobar,>=1"), text="a===foobar,>=1")),
+        ["lost: a===foobar,>=1: poetry cannot read '===' and 'foobar' is not a version: dropped"],
+    ),
+    (
         _env(Dependency("a", url="hg+https://h/a", text="hg+https://h/a#egg=a")),
         ["lost: hg+https://h/a#egg=a: poetry installs from git only, not hg, svn or bzr"],
     ),

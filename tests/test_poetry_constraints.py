@@ -263,6 +263,9 @@ def test_from_pep440_replaces_arbitrary_equality_first() -> None:
     spec = SpecifierSet("===1.0,>0.5")
     assert pc.has_arbitrary(spec)
     assert pc.without_arbitrary(spec) == SpecifierSet("==1.0,>0.5")
+    assert pc.unversioned_arbitrary(spec) == []
+    odd = SpecifierSet("===foobar,>0.5")
+    assert (pc.without_arbitrary(odd), pc.unversioned_arbitrary(odd)) == (SpecifierSet(">0.5"), ["===foobar"])
     assert not pc.has_arbitrary(SpecifierSet(">=1"))
 
 

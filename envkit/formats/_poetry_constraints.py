@@ -319,10 +319,30 @@ def has_arbitrary(specifier: SpecifierSet) -> bool:
 
 
 def without_arbitrary(specifier: SpecifierSet) -> SpecifierSet:
-    """``specifier`` with each ``===V`` read as ``==V``."""
-    return SpecifierSet(
-        ",".join(str(Specifier(f"=={s.version}")) if s.operator == "===" else str(s) for s in specifier)
-    )
+    """``specifier`` with each ``===V`` read as ``==V``; an ``===V`` whose ``V`` is not a
+    version (:func:`unversioned_arbitrary`) has no ``==`` form and is left out."""
+    kept = []
+    for s in specifier:
+        if s.operator == "===":
+            try:
+                kept.append(str(Specifier(f"=={s.version}")))
+            except InvalidSpecifier:
+                continue
+        else:
+            kept.append(str(s))
+    return SpecifierSet(",".join(kept))
+
+
+def unversioned_arbitrary(specifier: SpecifierSet) -> list[str]:
+    """The ``===V`` of ``specifier`` whose ``V`` is not a version (``===foobar``)."""
+    found = []
+    for s in specifier:
+        if s.operator == "===":
+            try:
+                Specifier(f"=={s.version}")
+            except InvalidSpecifier:
+                found.append(str(s))
+    return found
 
 
 # ---------------------------------------------------------------------------------------

@@ -1190,7 +1190,13 @@ def _writable(dep: Dependency, losses: list[Loss]) -> bool:
     if dep.channel:
         losses.append(Loss("lost", subject, f"conda channel {dep.channel!r} has no poetry equivalent", dep.origin))
     if pc.has_arbitrary(dep.specifier):
-        losses.append(Loss("transformed", subject, "poetry cannot read '===': written as '=='", dep.origin))
+        dropped = pc.unversioned_arbitrary(dep.specifier)
+        if len(dropped) < sum(1 for s in dep.specifier if s.operator == "==="):
+            losses.append(Loss("transformed", subject, "poetry cannot read '===': written as '=='", dep.origin))
+        for spec in dropped:
+            losses.append(
+                Loss("lost", subject, f"poetry cannot read '===' and {spec[3:]!r} is not a version: dropped", dep.origin)
+            )
     if dep.editable and dep.url and not dep.is_vcs:
         losses.append(Loss("lost", subject, "poetry cannot install a URL archive in editable mode", dep.origin))
     if dep.url and VAR_RE.search(dep.url):
