@@ -1195,7 +1195,9 @@ def _writable(dep: Dependency, losses: list[Loss]) -> bool:
             losses.append(Loss("transformed", subject, "poetry cannot read '===': written as '=='", dep.origin))
         for spec in dropped:
             losses.append(
-                Loss("lost", subject, f"poetry cannot read '===' and {spec[3:]!r} is not a version: dropped", dep.origin)
+                Loss(
+                    "lost", subject, f"poetry cannot read '===' and {spec[3:]!r} is not a version: dropped", dep.origin
+                )
             )
     if dep.editable and dep.url and not dep.is_vcs:
         losses.append(Loss("lost", subject, "poetry cannot install a URL archive in editable mode", dep.origin))
