@@ -13,7 +13,8 @@ import envkit
 from envkit.environments import bootstrap, lock, verify
 from envkit.errors import EnvkitError
 from envkit.managers import get
-from envkit.managers.venv import parse_pylock_pins
+from envkit.managers.base import tool_path
+from envkit.managers.venv import parse_pylock_pins, resolve_command
 
 SKLEARN_PANDAS = {
     "joblib": "1.4.2",
@@ -213,3 +214,23 @@ def test_bootstrap_into_a_file_is_a_clear_error(tmp_path: Path, where: str, mess
         bootstrap(tmp_path / "requirements.txt", "venv", path=tmp_path / where)
     assert str(info.value) == message.format(d=tmp_path)
     assert (tmp_path / "afile").read_text() == "x"
+
+
+@pytest.mark.parametrize(
+    ("python", "platform", "target"),
+    [
+        (None, None, ["--python", sys.executable]),
+        ("3.10", None, ["--python-version", "3.10"]),
+        ("3.12", "linux", ["--python-version", "3.12", "--python-platform", "linux"]),
+    ],
+)
+def test_uv_resolves_for_envkits_interpreter_unless_told(
+    python: str | None, platform: str | None, target: list[str]
+) -> None:
+    # pip's resolver is this interpreter's pip; uv is told the same, not left to discover one
+    uv = tool_path("uv") or "uv"
+    assert resolve_command("uv", Path("r.txt"), python, platform) == [
+        uv,
+        *("pip", "compile", "r.txt", "--format", "pylock.toml", "--quiet", "--no-header"),
+        *target,
+    ]

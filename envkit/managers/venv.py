@@ -78,7 +78,12 @@ def pip_platform(platform: str) -> str:
 
 def resolve_command(installer: str, requirements: Path, python: str | None, platform: str | None) -> list[str]:
     """The resolver's command line: ``uv pip compile`` printing a PEP 751 lock, or pip's
-    ``install --dry-run --report -`` (binary wheels only when resolving for another target)."""
+    ``install --dry-run --report -`` (binary wheels only when resolving for another target).
+
+    Without ``python`` both resolve for the interpreter that runs envkit: pip because it is
+    that interpreter's pip, uv because it is told so (``--python``), rather than for
+    whatever its own discovery finds (an active or nearby ``.venv``, else the first Python
+    on PATH, which takes it a tenth of a second through pyenv's shims)."""
     if installer == "uv":
         cmd = [
             tool_path("uv") or "uv",
@@ -90,8 +95,7 @@ def resolve_command(installer: str, requirements: Path, python: str | None, plat
             "--quiet",
             "--no-header",
         ]
-        if python:
-            cmd += ["--python-version", python]
+        cmd += ["--python-version", python] if python else ["--python", sys.executable]
         if platform:
             cmd += ["--python-platform", platform]
         return cmd
