@@ -11,10 +11,11 @@ without ``force``, or only as a unified diff with ``dry_run``.
 from __future__ import annotations
 
 import difflib
+import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Optional
 
 from .errors import EnvkitError
 from .formats import Loss, Rendered
@@ -82,6 +83,9 @@ class Conversion:
     format: str
     rendered: Rendered
     rows: tuple[ReportRow, ...]
+    #: What was rendered: the source, its relative paths moved to the target's folder
+    #: (:mod:`envkit.relocate`); compare what is read back with this.
+    source: Optional[Environment] = None
 
     @property
     def losses(self) -> tuple[Loss, ...]:
@@ -142,26 +146,58 @@ def convert(
     *,
     existing: str | None = None,
     options: Mapping[str, Any] | None = None,
+    source_dir: str | os.PathLike[str] | None = None,
+    target_dir: str | os.PathLike[str] | None = None,
 ) -> Conversion:
     """Render ``env`` for ``target`` (a manager or format name) and report what it carried.
 
     ``existing`` is the target file's current text, merged into rather than replaced.
     ``options`` are the target format's own keyword arguments (``mode`` for conda,
-    ``style`` for poetry); unknown ones are an error.
+    ``style`` for poetry); unknown ones are an error. With ``source_dir`` (the folder the
+    source's relative paths are relative to) and ``target_dir`` (the written file's),
+    relative find-links folders, and the requirement paths of a file-relative target, are
+    rewritten to name the same places (:func:`envkit.relocate.relocate`), each reported
+    as transformed.
     """
     from . import formats
+    from .relocate import RELATIVE_TO_FILE, relocate
 
     name = format_for_target(target)
     if name not in formats.WRITABLE:
         raise EnvkitError(f"{name} files are written by their own tool; envkit reads them but does not write them")
     module = formats.get(name)
+    rendered_env: Environment = env
+    moved: tuple[Loss, ...] = ()
+    if source_dir is not None and target_dir is not None:
+        rendered_env, moved = relocate(
+            env, os.fspath(source_dir), os.fspath(target_dir), requirement_paths=name in RELATIVE_TO_FILE
+        )
     try:
-        rendered = module.dumps(env, existing, **dict(options or {}))
+        rendered = module.dumps(rendered_env, existing, **dict(options or {}))
     except TypeError as exc:
         if "unexpected keyword" in str(exc):
             raise EnvkitError(f"the {name} format takes no option {exc}") from None
         raise
-    return Conversion(target, name, rendered, report(env, rendered.losses))
+    if moved:
+        rendered = replace(rendered, losses=_with_moves(moved, rendered.losses))
+    return Conversion(target, name, rendered, report(env, rendered.losses), rendered_env)
+
+
+def _with_moves(moved: tuple[Loss, ...], losses: tuple[Loss, ...]) -> tuple[Loss, ...]:
+    """The target's losses after the path moves. A moved find-links folder that the target
+    then lost is not reported as moved; one it transformed again is one row, both reasons.
+    (A moved requirement path joins the requirement's other losses in :func:`report`.)"""
+    others = list(losses)
+    kept: list[Loss] = []
+    for move in moved:
+        same = next(
+            (i for i, loss in enumerate(others) if move.subject.startswith("--") and loss.subject == move.subject), None
+        )
+        if same is None:
+            kept.append(move)
+        elif others[same].kind == "transformed":
+            others[same] = replace(others[same], reason=f"{move.reason}; {others[same].reason}")
+    return (*kept, *others)
 
 
 @dataclass(frozen=True)

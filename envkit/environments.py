@@ -95,9 +95,14 @@ def make_folder(folder: Path) -> None:
 
 
 def prepare(
-    manager: type[Manager], source: Environment, folder: Path, existing: Path | None = None
+    manager: type[Manager],
+    source: Environment,
+    folder: Path,
+    existing: Path | None = None,
+    source_dir: Path | None = None,
 ) -> Conversion | None:
-    """Put ``manager``'s file into ``folder``: a copy of ``existing``, or ``source`` converted."""
+    """Put ``manager``'s file into ``folder``: a copy of ``existing``, or ``source`` converted
+    (its relative paths, relative to ``source_dir``, moved to ``folder``)."""
     make_folder(folder)
     target = folder / manager.filename
     if existing is not None:
@@ -105,20 +110,26 @@ def prepare(
             shutil.copyfile(existing, target)
         return None
     options = {"package_mode": False} if manager.name == "poetry" else {}
-    conversion = _convert_for(manager, source, options)
+    conversion = _convert_for(manager, source, options, source_dir, folder)
     target.write_text(conversion.rendered.text, encoding="utf-8")
     for name, text in conversion.rendered.files.items():
         (folder / name).write_text(text, encoding="utf-8")
     return conversion
 
 
-def _convert_for(manager: type[Manager], source: Environment, options: dict[str, Any]) -> Conversion:
+def _convert_for(
+    manager: type[Manager],
+    source: Environment,
+    options: dict[str, Any],
+    source_dir: Path | None = None,
+    target_dir: Path | None = None,
+) -> Conversion:
     target = {"requirements": "venv", "pipfile": "pipenv"}.get(manager.format, manager.format)
     try:
-        return convert(source, target, options=options)
+        return convert(source, target, options=options, source_dir=source_dir, target_dir=target_dir)
     except EnvkitError as exc:
         if "takes no option" in str(exc) and options:
-            return convert(source, target)
+            return convert(source, target, source_dir=source_dir, target_dir=target_dir)
         raise
 
 
@@ -194,7 +205,8 @@ def bootstrap(
             if existing_env != source:
                 progress(f"{target} exists and differs from {src_path}; using it as it is (--force regenerates it)")
     else:
-        conversion = _convert_for(cls, source, {"package_mode": False} if manager == "poetry" else {})
+        options = {"package_mode": False} if manager == "poetry" else {}
+        conversion = _convert_for(cls, source, options, src_path.parent, project)
         write = write_file(target, conversion.rendered.text, force=True)
         for name, text in conversion.rendered.files.items():
             write_file(project / name, text, force=True)
@@ -443,7 +455,7 @@ def verify(
             usable.append(cls)
     base = Path(workdir) if workdir is not None else Path(tempfile.mkdtemp(prefix="envkit-verify-"))
     for cls in usable:
-        prepare(cls, source, base / cls.name, files.get(cls.format))
+        prepare(cls, source, base / cls.name, files.get(cls.format), Path(src).parent)
 
     def resolve_job(cls: type[Manager]) -> Callable[[], Resolution]:
         def job() -> Resolution:

@@ -102,8 +102,11 @@ def plan(
     targets: Sequence[str],
     out_dir: Path,
     options: Mapping[str, Mapping[str, Any]] | None = None,
+    source_dir: Path | None = None,
 ) -> list[tuple[str, Path, Conversion]]:
-    """Render every target in memory: (target, path, conversion), nothing written."""
+    """Render every target in memory: (target, path, conversion), nothing written.
+    ``source_dir`` is the folder the source's relative paths are relative to (they are
+    moved to ``out_dir`` in file-relative targets)."""
     from . import formats
 
     paths: dict[Path, str] = {}
@@ -116,7 +119,14 @@ def plan(
                 f"{paths[path]} and {target} both write {path.name}; generate them into different folders (--dir)"
             )
         paths[path] = target
-        conversion = convert(source, target, existing=_read_existing(path), options=(options or {}).get(target))
+        conversion = convert(
+            source,
+            target,
+            existing=_read_existing(path),
+            options=(options or {}).get(target),
+            source_dir=source_dir,
+            target_dir=out_dir,
+        )
         result.append((target, path, conversion))
     return result
 
@@ -165,7 +175,7 @@ def generate(
         # conda and poetry want a name: the project folder's, as tools default to
         source = source.with_changes(name=_project_name(folder))
     results = []
-    for target, path, conversion in plan(source, targets, folder, options):
+    for target, path, conversion in plan(source, targets, folder, options, src_path.parent):
         if _same_file(path, src_path) and conversion.format == source.format:
             results.append(TargetResult(target, path, conversion, None, None))
             continue
@@ -174,7 +184,7 @@ def generate(
             write_file(path.parent / name, text, force=force, dry_run=dry_run)
             for name, text in conversion.rendered.files.items()
         )
-        static = compare_static(target, source, _reread(conversion, path), conversion.losses)
+        static = compare_static(target, conversion.source or source, _reread(conversion, path), conversion.losses)
         results.append(TargetResult(target, path, conversion, write, static, companions))
     result = GenerateResult(src_path, tuple(results))
     if not dry_run and not result.refused:
@@ -276,7 +286,7 @@ def check(folder: str | os.PathLike[str] = ".") -> tuple[Staleness, ...]:
     targets = [str(t) for t in manifest.get("targets", DEFAULT_TARGETS)]
     options = {str(k): dict(v) for k, v in dict(manifest.get("options", {})).items()}
     stale: list[Staleness] = []
-    for _target, path, conversion in plan(source, targets, base, options):
+    for _target, path, conversion in plan(source, targets, base, options, src.parent):
         if _same_file(path, src) and conversion.format == source.format:
             continue
         wanted = {path: conversion.rendered.text}

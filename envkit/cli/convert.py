@@ -58,7 +58,14 @@ def convert_cmd(
     """
     env = load(src, fmt)
     existing = output.read_text(encoding="utf-8") if output is not None and output.is_file() else None
-    conversion = convert(env, target, existing=existing, options=target_options_for(target, conda_mode, poetry_style))
+    conversion = convert(
+        env,
+        target,
+        existing=existing,
+        options=target_options_for(target, conda_mode, poetry_style),
+        source_dir=Path(src).parent,
+        target_dir=output.parent if output is not None else Path("."),
+    )
     lost = bool(conversion.lost)
     if as_json:
         data = conversion.to_dict()

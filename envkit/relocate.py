@@ -1,0 +1,113 @@
+"""Relative paths moved with the file that holds them.
+
+A local path in a declaration is relative to somewhere: in a Pipfile, a pyproject.toml
+(poetry, uv), a pylock.toml and an environment.yml's ``pip:`` part (conda runs pip in the
+file's folder), to the folder of the file itself; in a requirements file, to the folder
+pip runs in, which envkit takes to be the requirements file's own (where people run
+``pip install -r requirements.txt``). So when envkit writes a file into another folder
+than its source's (``generate --dir``, ``convert -o elsewhere/``, the temporary projects
+of ``verify``), each relative path of a file-relative target is rewritten to name the
+same place from the new folder, and reported as transformed. Requirements files keep
+their requirement paths as they are (pip reads them against its working folder), but not
+their find-links folders: pip looks for a relative find-links folder beside the
+requirements file that names it first, so it is moved in every target.
+
+Only paths are touched: path requirements, editable folders and find-links folders. URLs,
+absolute paths and paths holding a ``${VAR}`` reference stay as written.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import re
+from dataclasses import replace
+
+from .formats import Loss
+from .model import VAR_RE, Environment, Source
+
+__all__ = ["RELATIVE_TO_FILE", "relocate", "relocated_path"]
+
+#: The formats whose relative paths are relative to the written file's folder.
+RELATIVE_TO_FILE = frozenset({"conda", "pipfile", "poetry", "uv", "pylock"})
+
+_SCHEME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+def relocated_path(path: str, source_dir: str, target_dir: str) -> str:
+    """``path`` (relative to ``source_dir``) relative to ``target_dir``, in POSIX form and
+    still looking like a path (``./pkg``, not ``pkg``, which pip would read as a name).
+    Absolute paths, URLs and paths with a ``${VAR}`` reference are returned as they are."""
+    if (
+        not path
+        or VAR_RE.search(path)
+        or _SCHEME_RE.match(path)
+        or posixpath.isabs(path)
+        or os.path.isabs(path)
+        or path.startswith("~")
+    ):
+        return path
+    place = os.path.normpath(os.path.join(os.path.abspath(source_dir), path))
+    moved = os.path.relpath(place, os.path.abspath(target_dir)).replace(os.sep, "/")
+    if moved == os.path.normpath(path).replace(os.sep, "/"):
+        return path  # the same place spelled the same: keep the user's spelling
+    if moved == "." or moved.startswith("../") or moved == "..":
+        return moved
+    return f"./{moved}"
+
+
+def relocate(
+    env: Environment, source_dir: str, target_dir: str, *, requirement_paths: bool = True
+) -> tuple[Environment, tuple[Loss, ...]]:
+    """``env`` with its relative paths rewritten relative to ``target_dir``, and a
+    ``transformed`` :class:`Loss` for each one rewritten.
+
+    Requirement paths are relative to ``source_dir`` (and moved only with
+    ``requirement_paths``: a file-relative target). A find-links folder is where pip looks
+    for it: beside the requirements file that names it when it is there (pip's rule),
+    else in ``source_dir``; it is always moved, as pip reads it beside the written file too.
+    """
+    losses: list[Loss] = []
+    requirements = []
+    for dep in env.requirements:
+        if requirement_paths and dep.path is not None:
+            moved = relocated_path(dep.path, source_dir, target_dir)
+            if moved != dep.path:
+                losses.append(
+                    Loss(
+                        "transformed",
+                        str(dep),
+                        f"the path is written relative to the new file's folder: {moved}",
+                        dep.origin,
+                    )
+                )
+                dep = dep.with_changes(path=moved)
+        requirements.append(dep)
+    sources = []
+    for source in env.sources:
+        if source.kind == "find-links":
+            moved = relocated_path(source.url, _find_links_base(source, source_dir), target_dir)
+            if moved != source.url:
+                losses.append(
+                    Loss(
+                        "transformed",
+                        f"--find-links {moved}",
+                        f"written relative to the new file's folder (was {source.url})",
+                        source.origin,
+                    )
+                )
+                source = replace(source, url=moved)
+        sources.append(source)
+    if not losses:
+        return env, ()
+    return env.with_changes(requirements=tuple(requirements), sources=tuple(sources)), tuple(losses)
+
+
+def _find_links_base(source: Source, source_dir: str) -> str:
+    """The folder pip reads a relative find-links path against: the naming file's own
+    when the path exists there, else ``source_dir``."""
+    if source.origin is not None and source.origin.path:
+        beside = os.path.dirname(source.origin.path)
+        if os.path.exists(os.path.join(beside, source.url)):
+            return beside
+    return source_dir

@@ -1,0 +1,113 @@
+"""Relative paths moved with the file that holds them (envkit/relocate.py), and what
+``generate --dir`` and ``convert -o`` into another folder write because of it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import envkit
+from envkit.cli import cli
+from envkit.convert import convert
+from envkit.generate import generate
+from envkit.relocate import relocated_path
+
+
+@pytest.mark.parametrize(
+    ("path", "source", "target", "expected"),
+    [
+        (".", "proj", "proj/envs", ".."),
+        ("./pkg", "proj", "proj/envs", "../pkg"),
+        ("pkg/sub", "proj", "proj/envs", "../pkg/sub"),
+        ("../lib", "proj", "proj/envs", "../../lib"),
+        ("envs/pkg", "proj", "proj/envs", "./pkg"),
+        ("./envs", "proj", "proj/envs", "."),
+        ("./pkg", "proj/envs", "proj", "./envs/pkg"),
+        ("./dist/a-1.0-py3-none-any.whl", "proj", "other", "../proj/dist/a-1.0-py3-none-any.whl"),
+        # the same place: the user's spelling is kept
+        ("./pkg", "proj", "proj", "./pkg"),
+        ("pkg/../pkg", "proj", "proj", "pkg/../pkg"),
+        # not relative paths: as written
+        ("/abs/pkg", "proj", "proj/envs", "/abs/pkg"),
+        ("~/pkg", "proj", "proj/envs", "~/pkg"),
+        ("file:///abs/pkg", "proj", "proj/envs", "file:///abs/pkg"),
+        ("https://example.com/wheels/", "proj", "proj/envs", "https://example.com/wheels/"),
+        ("${HOME}/pkg", "proj", "proj/envs", "${HOME}/pkg"),
+        ("./${SUB}/pkg", "proj", "proj/envs", "./${SUB}/pkg"),
+    ],
+)
+def test_relocated_path(tmp_path: Path, path: str, source: str, target: str, expected: str) -> None:
+    assert relocated_path(path, str(tmp_path / source), str(tmp_path / target)) == expected
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """proj/requirements.txt: the project itself editable, a sibling library, a
+    find-links folder named by an included file beside which it lives."""
+    proj = tmp_path / "proj"
+    (proj / "reqs" / "wheels").mkdir(parents=True)
+    (proj / "setup.py").write_text("from setuptools import setup\nsetup(name='proj')\n")
+    (proj / "requirements.txt").write_text("-e .\n../lib\n-r reqs/base.txt\n")
+    (proj / "reqs" / "base.txt").write_text("--find-links ./wheels\nsix==1.16.0\n")
+    return proj
+
+
+def test_generate_into_another_folder_moves_the_paths(project: Path) -> None:
+    result = generate(project / "requirements.txt", out_dir=project / "envs")
+    envs = project / "envs"
+    # pip reads requirement paths against its working folder: kept; find-links beside the file
+    assert (envs / "requirements.txt").read_text() == "--find-links ../reqs/wheels\n-e .\n../lib\nsix==1.16.0\n"
+    pipfile = (envs / "Pipfile").read_text()
+    assert 'local-project = {path = "..", editable = true}' in pipfile
+    assert 'lib = {path = "../../lib"}' in pipfile
+    conda = (envs / "environment.yml").read_text()
+    assert "  - pip:\n      - --find-links ../reqs/wheels\n      - -e ..\n      - ../../lib\n" in conda
+    # each move is reported, and the files read back are what was meant
+    assert {(t.target, t.static.verdict) for t in result.targets} == {
+        ("venv", "equivalent"),
+        ("conda", "equivalent"),
+        ("pipenv", "equivalent-with-losses"),  # '.' named local-project: reported
+        ("poetry", "equivalent-with-losses"),  # poetry names no path: reported
+    }
+    rows = {
+        (t.target, row.subject): row.reason
+        for t in result.targets
+        for row in t.conversion.rows
+        if "relative" in row.reason
+    }
+    assert rows == {
+        ("venv", "--find-links ../reqs/wheels"): "written relative to the new file's folder (was ./wheels)",
+        ("conda", "."): "the path is written relative to the new file's folder: ..",
+        ("conda", "../lib"): "the path is written relative to the new file's folder: ../../lib",
+        ("conda", "--find-links ../reqs/wheels"): "written relative to the new file's folder (was ./wheels);"
+        " applies only to the packages under pip:; 1 package(s) are installed from conda channels",
+        ("pipenv", "."): "the path is written relative to the new file's folder: ..; a Pipfile entry needs a name;"
+        " written as 'local-project' (pip takes the real name from the build)",
+        ("pipenv", "../lib"): "the path is written relative to the new file's folder: ../../lib; a Pipfile entry"
+        " needs a name; written as 'lib' (pip takes the real name from the build)",
+        ("poetry", "."): "the path is written relative to the new file's folder: ..; poetry needs the name of every"
+        " dependency",
+        ("poetry", "../lib"): "the path is written relative to the new file's folder: ../../lib; poetry needs a name:"
+        " named 'lib' after its location (pip reads the name from the build)",
+    }
+
+
+def test_the_same_folder_changes_nothing_but_find_links_of_includes(project: Path) -> None:
+    env = envkit.load(project / "requirements.txt")
+    conversion = convert(env, "pipenv", source_dir=project, target_dir=project)
+    assert 'local-project = {path = ".", editable = true}' in conversion.rendered.text
+    assert 'lib = {path = "../lib"}' in conversion.rendered.text
+    flat = convert(env, "venv", source_dir=project, target_dir=project)
+    assert flat.rendered.text == "--find-links ./reqs/wheels\n-e .\n../lib\nsix==1.16.0\n"
+
+
+def test_convert_to_stdout_writes_paths_for_the_current_folder(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(project.parent)
+    result = CliRunner().invoke(cli, ["convert", "proj/requirements.txt", "--to", "pipenv", "--json"])
+    assert result.exit_code == 0, result.output
+    text = json.loads(result.stdout)["text"]
+    assert 'proj = {path = "./proj", editable = true}' in text
+    assert 'lib = {path = "./lib"}' in text
