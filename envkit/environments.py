@@ -192,7 +192,8 @@ def bootstrap(
         raise EnvkitError(f"{manager} is not available here: {reason}")
     src_path = Path(src)
     source = _load(src_path)
-    project = Path(path) if path is not None else src_path.parent
+    # absolute: the managers run their tools inside the project with paths into it
+    project = (Path(path) if path is not None else src_path.parent).absolute()
     make_folder(project)
     target = project / cls.filename
     conversion = None
@@ -318,9 +319,12 @@ def lock(
     python: str | None = None,
     platform: str | None = None,
     installer: str | None = None,
+    output: str | os.PathLike[str] | None = None,
     progress: Progress = _silent,
 ) -> LockResult:
-    """Resolve ``src`` with uv (else pip) into a PEP 751 ``pylock.toml`` text."""
+    """Resolve ``src`` with uv (else pip) into a PEP 751 ``pylock.toml`` text, its local
+    paths relative to the folder of ``output`` (where it will be written; default: the
+    current folder), as PEP 751 reads them."""
     from .managers.base import run_tool, tool_path
     from .managers.venv import resolve_command
 
@@ -344,7 +348,7 @@ def lock(
         req_file = temp
     try:
         tool = "uv" if use_uv else "pip"
-        cmd = resolve_command(tool, req_file, python, platform)
+        cmd = resolve_command(tool, req_file.absolute(), python, platform)  # run in the source's folder
         try:
             proc = run_tool(cmd, cwd=src_path.parent, progress=progress, what=f"resolving {src_path.name} with {tool}")
         except ManagerError as exc:
@@ -352,10 +356,16 @@ def lock(
     finally:
         if temp is not None:
             temp.unlink(missing_ok=True)
-    output = proc.stdout if tool == "uv" else _pylock_from_pip_report(proc.stdout, python)
-    text, redacted = _strip_credentials(output)
+    lock_text = proc.stdout if tool == "uv" else _pylock_from_pip_report(proc.stdout, python)
+    text, redacted = _strip_credentials(lock_text)
     if redacted:
         progress(f"removed credentials from {redacted} URL(s); give them to the installer through keyring or netrc")
+    from .relocate import relocate_pylock
+
+    # the resolver ran in the source's folder: its relative paths are relative to that
+    text, moved = relocate_pylock(text, str(src_path.parent), str(Path(output).parent if output else Path(".")))
+    if moved:
+        progress(f"{moved} local path(s) written relative to the lock file's folder")
     from .managers.venv import parse_pylock_pins
 
     return LockResult(tool, text, len(parse_pylock_pins(text)), redacted)
@@ -453,7 +463,7 @@ def verify(
             skipped[name] = reason
         else:
             usable.append(cls)
-    base = Path(workdir) if workdir is not None else Path(tempfile.mkdtemp(prefix="envkit-verify-"))
+    base = Path(workdir).absolute() if workdir is not None else Path(tempfile.mkdtemp(prefix="envkit-verify-"))
     for cls in usable:
         prepare(cls, source, base / cls.name, files.get(cls.format), Path(src).parent)
 

@@ -22,11 +22,12 @@ import os
 import posixpath
 import re
 from dataclasses import replace
+from typing import Any
 
 from .formats import Loss
 from .model import VAR_RE, Environment, Source
 
-__all__ = ["RELATIVE_TO_FILE", "relocate", "relocated_path"]
+__all__ = ["RELATIVE_TO_FILE", "relocate", "relocate_pylock", "relocated_path"]
 
 #: The formats whose relative paths are relative to the written file's folder.
 RELATIVE_TO_FILE = frozenset({"conda", "pipfile", "poetry", "uv", "pylock"})
@@ -111,3 +112,28 @@ def _find_links_base(source: Source, source_dir: str) -> str:
         if os.path.exists(os.path.join(beside, source.url)):
             return beside
     return source_dir
+
+
+def relocate_pylock(text: str, source_dir: str, target_dir: str) -> tuple[str, int]:
+    """A ``pylock.toml`` text whose local ``path`` entries (PEP 751: ``directory``,
+    ``archive``, ``sdist``, ``wheels``) are relative to ``source_dir``, with them made
+    relative to ``target_dir`` (the lock file's folder, as PEP 751 reads them); and how
+    many were rewritten. The rest of the text is kept as it is (tomlkit)."""
+    if "path" not in text or os.path.abspath(source_dir) == os.path.abspath(target_dir):
+        return text, 0
+    import tomlkit
+
+    doc = tomlkit.parse(text)
+    tables: list[Any] = []
+    for package in doc.get("packages", []):
+        tables.extend(package[key] for key in ("directory", "archive", "sdist") if key in package)
+        tables.extend(package.get("wheels", []))
+    moved = 0
+    for table in tables:
+        path = table.get("path")
+        if isinstance(path, str):
+            new = relocated_path(path, source_dir, target_dir)
+            if new != path:
+                table["path"] = new
+                moved += 1
+    return (tomlkit.dumps(doc), moved) if moved else (text, 0)

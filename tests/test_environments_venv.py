@@ -234,3 +234,30 @@ def test_uv_resolves_for_envkits_interpreter_unless_told(
         *("pip", "compile", "r.txt", "--format", "pylock.toml", "--quiet", "--no-header"),
         *target,
     ]
+
+
+def test_bootstrap_with_a_relative_path(tmp_path: Path, package_index, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    # the tools run inside the project: a relative --path must not be read twice relative
+    project = _project(tmp_path, package_index.simple_url, "six==1.16.0\n")
+    monkeypatch.chdir(project)
+    made = bootstrap("requirements.txt", "venv", path="envs")
+    assert made.project == project / "envs"
+    assert made.created.python == project / "envs" / ".venv" / "bin" / "python"
+    assert subprocess.run([str(made.created.python), "-c", "import six"], check=False).returncode == 0
+
+
+def test_lock_writes_local_paths_relative_to_the_lock_file(
+    tmp_path: Path,
+    package_index,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+) -> None:
+    from .test_snapshot import make_project
+
+    project = _project(tmp_path, package_index.simple_url, "./localpkg\n")
+    make_project(project / "localpkg", "localpkg", "0.1")
+    (project / "out").mkdir()
+    monkeypatch.chdir(project / "out")
+    result = lock("../requirements.txt", output="pylock.toml", installer="uv")
+    assert 'name = "localpkg"\ndirectory = { path = "../localpkg" }' in result.text
+    beside = lock(project / "requirements.txt", output=project / "pylock.toml", installer="uv")
+    assert 'directory = { path = "localpkg" }' in beside.text

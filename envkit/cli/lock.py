@@ -41,7 +41,9 @@ def lock_cmd(
 ) -> None:
     """Resolve SRC with the real resolver (uv, else pip) and write a PEP 751 pylock.toml with
     hashes and sources. Credentials are removed from every URL."""
-    result = lock(src, python=python, platform=platform, installer=installer, progress=progress_printer(as_json))
+    result = lock(
+        src, python=python, platform=platform, installer=installer, output=output, progress=progress_printer(as_json)
+    )
     if output is None:
         if as_json:
             echo_json({**result.to_dict(), "text": result.text})
