@@ -148,6 +148,7 @@ def convert(
     options: Mapping[str, Any] | None = None,
     source_dir: str | os.PathLike[str] | None = None,
     target_dir: str | os.PathLike[str] | None = None,
+    run_in_target_dir: bool = False,
 ) -> Conversion:
     """Render ``env`` for ``target`` (a manager or format name) and report what it carried.
 
@@ -157,7 +158,8 @@ def convert(
     source's relative paths are relative to) and ``target_dir`` (the written file's),
     relative find-links folders, and the requirement paths of a file-relative target, are
     rewritten to name the same places (:func:`envkit.relocate.relocate`), each reported
-    as transformed.
+    as transformed. ``run_in_target_dir`` says the tools will run in ``target_dir`` (as
+    envkit's managers do), so a requirements file's paths move too.
     """
     from . import formats
     from .relocate import RELATIVE_TO_FILE, relocate
@@ -170,7 +172,10 @@ def convert(
     moved: tuple[Loss, ...] = ()
     if source_dir is not None and target_dir is not None:
         rendered_env, moved = relocate(
-            env, os.fspath(source_dir), os.fspath(target_dir), requirement_paths=name in RELATIVE_TO_FILE
+            env,
+            os.fspath(source_dir),
+            os.fspath(target_dir),
+            requirement_paths=run_in_target_dir or name in RELATIVE_TO_FILE,
         )
     try:
         rendered = module.dumps(rendered_env, existing, **dict(options or {}))

@@ -101,16 +101,33 @@ def prepare(
     existing: Path | None = None,
     source_dir: Path | None = None,
 ) -> Conversion | None:
-    """Put ``manager``'s file into ``folder``: a copy of ``existing``, or ``source`` converted
-    (its relative paths, relative to ``source_dir``, moved to ``folder``)."""
+    """Put ``manager``'s file into ``folder``: ``existing`` as it is, or ``source`` converted
+    (its relative paths, relative to ``source_dir``, moved to ``folder``).
+
+    ``existing`` is copied byte for byte unless it cannot work from another folder: when
+    it includes other files (``-r``/``-c``, conda's ``pip: [-r ...]``) or names relative
+    paths. Then it is read and written again, merged into its own text, with its includes
+    flattened and its paths moved (:mod:`envkit.relocate`).
+    """
     make_folder(folder)
     target = folder / manager.filename
     if existing is not None:
-        if existing.resolve() != target.resolve():
+        if existing.resolve() == target.resolve():
+            return None
+        from . import load
+        from .relocate import relocate
+
+        env = load(existing, manager.format)
+        included = any(d.origin is not None and Path(d.origin.path) != existing for d in env.requirements)
+        _, moves = relocate(env, str(existing.parent), str(folder))  # the manager runs in ``folder``
+        if not included and not moves:
             shutil.copyfile(existing, target)
-        return None
-    options = {"package_mode": False} if manager.name == "poetry" else {}
-    conversion = _convert_for(manager, source, options, source_dir, folder)
+            return None
+        text = existing.read_text(encoding="utf-8")
+        conversion = _convert_for(manager, env, {}, existing.parent, folder, text)
+    else:
+        options = {"package_mode": False} if manager.name == "poetry" else {}
+        conversion = _convert_for(manager, source, options, source_dir, folder)
     target.write_text(conversion.rendered.text, encoding="utf-8")
     for name, text in conversion.rendered.files.items():
         (folder / name).write_text(text, encoding="utf-8")
@@ -123,13 +140,16 @@ def _convert_for(
     options: dict[str, Any],
     source_dir: Path | None = None,
     target_dir: Path | None = None,
+    existing: str | None = None,
 ) -> Conversion:
     target = {"requirements": "venv", "pipfile": "pipenv"}.get(manager.format, manager.format)
+    # the manager runs its tools in the project folder: every relative path is read from there
+    where: dict[str, Any] = {"source_dir": source_dir, "target_dir": target_dir, "run_in_target_dir": True}
     try:
-        return convert(source, target, options=options, source_dir=source_dir, target_dir=target_dir)
+        return convert(source, target, existing=existing, options=options, **where)
     except EnvkitError as exc:
         if "takes no option" in str(exc) and options:
-            return convert(source, target, source_dir=source_dir, target_dir=target_dir)
+            return convert(source, target, existing=existing, **where)
         raise
 
 

@@ -275,13 +275,17 @@ TOOLING = frozenset({"pip", "setuptools", "wheel", "distribute", "pkg-resources"
 
 
 def compare_resolutions(pins: dict[str, dict[str, str]]) -> ResolveReport:
-    """Compare ``{manager: {package: version}}``; tooling packages are left out."""
+    """Compare ``{manager: {package: version}}``; tooling packages are left out. An empty
+    version (a lock may leave out a local directory's: PEP 751) matches any version, but
+    not a missing package."""
     managers = tuple(pins)
     names = sorted({n for versions in pins.values() for n in versions} - TOOLING)
     diffs = []
     for name in names:
         versions = {m: pins[m].get(name) for m in managers}
-        if len(set(versions.values())) > 1:
+        present = {v is not None for v in versions.values()}
+        known = {v for v in versions.values() if v}
+        if len(present) > 1 or len(known) > 1:
             diffs.append(PinDifference(name, versions))
     return ResolveReport(managers, pins, tuple(diffs))
 

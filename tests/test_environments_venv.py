@@ -261,3 +261,34 @@ def test_lock_writes_local_paths_relative_to_the_lock_file(
     assert 'name = "localpkg"\ndirectory = { path = "../localpkg" }' in result.text
     beside = lock(project / "requirements.txt", output=project / "pylock.toml", installer="uv")
     assert 'directory = { path = "localpkg" }' in beside.text
+
+
+def test_verify_resolves_local_paths_and_includes_from_the_work_folders(
+    tmp_path: Path,
+    package_index,  # type: ignore[no-untyped-def]
+) -> None:
+    # each manager resolves in a folder of its own: the source's relative path and the
+    # --against file's include must still name the project's files
+    from .test_snapshot import make_project
+
+    project = _project(tmp_path, package_index.simple_url, "./localpkg\nsix==1.16.0\n")
+    make_project(project / "localpkg", "localpkg", "0.1")
+    (project / "base.txt").write_text(f"--index-url {package_index.simple_url}\nsix==1.16.0\n")
+    (project / "all.txt").write_text("-r base.txt\n./localpkg\n")
+    result = verify(
+        project / "requirements.txt",
+        against=[project / "all.txt"],
+        depth="resolve",
+        managers=["venv", "uv"],
+        workdir=tmp_path / "work",
+    )
+    assert result.resolve is not None
+    assert result.resolve.pins == {
+        "venv": {"localpkg": "", "six": "1.16.0"},  # uv's pylock leaves out a directory's version
+        "uv": {"localpkg": "0.1", "six": "1.16.0"},
+    }
+    assert result.equivalent
+    assert (tmp_path / "work" / "venv" / "requirements.txt").read_text().splitlines()[-2:] == [
+        "six==1.16.0",
+        "../../project/localpkg",
+    ]
