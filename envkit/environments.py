@@ -212,10 +212,12 @@ def bootstrap(
         raise EnvkitError(f"{manager} is not available here: {reason}")
     src_path = Path(src)
     source = _load(src_path)
+    given = Path(path) if path is not None else src_path.parent
     # absolute: the managers run their tools inside the project with paths into it
-    project = (Path(path) if path is not None else src_path.parent).absolute()
+    project = given.absolute()
     make_folder(project)
     target = project / cls.filename
+    shown = given / cls.filename  # as the user named it, for messages
     conversion = None
     if target.exists() and (target.resolve() == src_path.resolve() or not force):
         action = "used as it is"
@@ -224,7 +226,7 @@ def bootstrap(
 
             existing_env = load(target, cls.format)
             if existing_env != source:
-                progress(f"{target} exists and differs from {src_path}; using it as it is (--force regenerates it)")
+                progress(f"{shown} exists and differs from {src_path}; using it as it is (--force regenerates it)")
     else:
         options = {"package_mode": False} if manager == "poetry" else {}
         conversion = _convert_for(cls, source, options, src_path.parent, project)
@@ -232,7 +234,7 @@ def bootstrap(
         for name, text in conversion.rendered.files.items():
             write_file(project / name, text, force=True)
         action = write.action
-        progress(f"{target}: {action} from {src_path}")
+        progress(f"{shown}: {action} from {src_path}")
     kwargs: dict[str, Any] = {"progress": progress}
     if manager == "venv":
         kwargs["installer"] = installer

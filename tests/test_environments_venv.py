@@ -292,3 +292,21 @@ def test_verify_resolves_local_paths_and_includes_from_the_work_folders(
         "six==1.16.0",
         "../../project/localpkg",
     ]
+
+
+def test_bootstrap_cli_shows_paths_as_typed(tmp_path: Path, package_index, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    from click.testing import CliRunner
+
+    from envkit.cli import cli
+
+    project = _project(tmp_path, package_index.simple_url, "six==1.16.0\n")
+    monkeypatch.chdir(project)
+    result = CliRunner().invoke(cli, ["bootstrap", "requirements.txt", "--manager", "venv", "--path", "envs"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == (
+        "venv environment ready: envs/.venv\n"
+        "  file:     envs/requirements.txt (created)\n"
+        "  python:   envs/.venv/bin/python\n"
+        "  activate: source envs/.venv/bin/activate\n"
+    )
+    assert result.stderr.splitlines()[0].endswith("] envs/requirements.txt: created from requirements.txt")

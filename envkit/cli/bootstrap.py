@@ -63,7 +63,17 @@ def bootstrap_cmd(
     if as_json:
         echo_json(result.to_dict())
         return
-    click.echo(f"{manager} environment ready: {result.created.path}")
-    click.echo(f"  file:     {result.file} ({result.file_action})")
-    click.echo(f"  python:   {result.created.python}")
-    click.echo(f"  activate: {result.created.activate}")
+    created = result.created
+    activate = created.activate.replace(str(created.path), _shown(created.path))
+    click.echo(f"{manager} environment ready: {_shown(created.path)}")
+    click.echo(f"  file:     {_shown(result.file)} ({result.file_action})")
+    click.echo(f"  python:   {_shown(created.python)}")
+    click.echo(f"  activate: {activate}")
+
+
+def _shown(path: Path) -> str:
+    """``path`` relative to the current folder when it is inside it (as the user typed it)."""
+    try:
+        return str(Path(path).relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
