@@ -1395,6 +1395,27 @@ def test_the_malformed_part_is_named(text: str, expected: str) -> None:
     assert _error(text) == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "column", "width"),
+    [
+        # a good specifier, then stray text: packaging's own message, at the specifier
+        ('bar==1.0 and python_version<"3"', 4, 6),
+        ("foo>=1.0 @ https://x", 4, 6),
+        ("foo >=1.0)", 5, 5),
+        # an extra ending in '_' is valid (packaging's identifier): the fault is elsewhere
+        ("foo[dev_]>=1.0 bar", 10, 6),
+    ],
+)
+def test_packaging_keeps_the_word_when_each_part_is_good(text: str, column: int, width: int) -> None:
+    first, shown, caret = _error(text).splitlines()
+    assert shown == f"    {text}"
+    assert first == (
+        f"req.txt:1:{column}: invalid requirement: Expected comma (within version specifier), "
+        "semicolon (after version specifier) or end"
+    )
+    assert caret == " " * (4 + column - 1) + "^" * width
+
+
 def test_editable_extras_error_points_at_the_extras() -> None:
     assert _error("-e ./foo[-x]") == _lines(
         "req.txt:1:9: invalid extras '[-x]'",

@@ -1086,3 +1086,13 @@ def test_any_text_reads_or_fails_cleanly_and_merges_into_valid_yaml(text: str) -
         assert "flow-style mapping" in str(exc)
         return
     conda.loads(rendered.text, opener=opener_for({}))  # what we wrote is a readable environment.yml
+
+
+@pytest.mark.parametrize("bullet", ["x", "+", "*", "\u2022"])
+def test_a_list_line_without_its_dash_is_refused(bullet: str) -> None:
+    # what ruamel.yaml (and conda) say; the fast reader must not read it as a list item
+    text = f"name: x\ndependencies:\n  - numpy\n  {bullet} scipy\n  - pandas\n"
+    with pytest.raises(ParseError) as info:
+        conda.loads(text, "environment.yml")
+    assert str(info.value).splitlines()[0].startswith("environment.yml:")
+    assert "invalid YAML" in str(info.value)

@@ -42,7 +42,15 @@ def syntax_error(exc: Exception, text: str) -> tuple[str, int, int]:
 
 _HEAD_RE = re.compile(r"\s*[A-Za-z0-9][A-Za-z0-9._-]*\s*(?P<extras>\[[^\]]*\]?)?\s*")
 _SPACED_RE = re.compile(r"\s+(?=[<>=!~])")
-_EXTRA_RE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?")
+_EXTRA_RE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9_])?")  # packaging's IDENTIFIER
+
+
+def _valid_specifier(text: str) -> bool:
+    try:
+        Specifier(text)
+    except InvalidSpecifier:
+        return False
+    return True
 
 
 def _short(text: str, limit: int = 40) -> str:
@@ -77,6 +85,9 @@ def _bad_part(text: str) -> tuple[str, int, int] | None:
             except InvalidSpecifier:
                 if len(_SPACED_RE.split(spec)) > 1:
                     return None  # '>=1 <2': packaging's "Expected comma" says it best
+                head = re.split(r"[\s)]", spec, maxsplit=1)[0]
+                if head != spec and _valid_specifier(head):
+                    return None  # '==1.0 and ...': a good specifier, then stray text; packaging points at it
                 message = f"invalid version specifier {_short(spec)!r}"
                 if spec.startswith("~=") and "." not in spec:
                     message += ": ~= needs a version of two parts or more, as in '~=1.0'"

@@ -427,7 +427,7 @@ def _fast_list(lines: list[tuple[int, int, str]], at: int, dash: int, *, nested:
         number, indent, line = lines[at]
         if indent < dash or (indent == dash == 0 and line[0] != "-"):
             break
-        if indent > dash or line[dash + 1 : dash + 2] != " ":
+        if indent > dash or line[dash : dash + 2] != "- ":
             return _UNREAD, at
         body = line[dash + 1 :].lstrip(" ")
         col = len(line) - len(body)
