@@ -148,7 +148,6 @@ def convert(
     options: Mapping[str, Any] | None = None,
     source_dir: str | os.PathLike[str] | None = None,
     target_dir: str | os.PathLike[str] | None = None,
-    run_in_target_dir: bool = False,
 ) -> Conversion:
     """Render ``env`` for ``target`` (a manager or format name) and report what it carried.
 
@@ -156,13 +155,11 @@ def convert(
     ``options`` are the target format's own keyword arguments (``mode`` for conda,
     ``style`` for poetry); unknown ones are an error. With ``source_dir`` (the folder the
     source's relative paths are relative to) and ``target_dir`` (the written file's),
-    relative find-links folders, and the requirement paths of a file-relative target, are
-    rewritten to name the same places (:func:`envkit.relocate.relocate`), each reported
-    as transformed. ``run_in_target_dir`` says the tools will run in ``target_dir`` (as
-    envkit's managers do), so a requirements file's paths move too.
+    relative paths are rewritten to name the same places from the written file's folder
+    (:func:`envkit.relocate.relocate`), each reported as transformed.
     """
     from . import formats
-    from .relocate import RELATIVE_TO_FILE, relocate
+    from .relocate import relocate
 
     name = format_for_target(target)
     if name not in formats.WRITABLE:
@@ -171,12 +168,7 @@ def convert(
     rendered_env: Environment = env
     moved: tuple[Loss, ...] = ()
     if source_dir is not None and target_dir is not None:
-        rendered_env, moved = relocate(
-            env,
-            os.fspath(source_dir),
-            os.fspath(target_dir),
-            requirement_paths=run_in_target_dir or name in RELATIVE_TO_FILE,
-        )
+        rendered_env, moved = relocate(env, os.fspath(source_dir), os.fspath(target_dir))
     try:
         rendered = module.dumps(rendered_env, existing, **dict(options or {}))
     except TypeError as exc:
@@ -184,24 +176,32 @@ def convert(
             raise EnvkitError(f"the {name} format takes no option {exc}") from None
         raise
     if moved:
-        rendered = replace(rendered, losses=_with_moves(moved, rendered.losses))
+        renamed = {
+            f"--find-links {after.url}": f"--find-links {before.url}"
+            for before, after in zip(env.sources, rendered_env.sources)
+            if after.url != before.url
+        }
+        rendered = replace(rendered, losses=_with_moves(moved, rendered.losses, renamed))
     return Conversion(target, name, rendered, report(env, rendered.losses), rendered_env)
 
 
-def _with_moves(moved: tuple[Loss, ...], losses: tuple[Loss, ...]) -> tuple[Loss, ...]:
-    """The target's losses after the path moves. A moved find-links folder that the target
-    then lost is not reported as moved; one it transformed again is one row, both reasons.
-    (A moved requirement path joins the requirement's other losses in :func:`report`.)"""
-    others = list(losses)
+def _with_moves(moved: tuple[Loss, ...], losses: tuple[Loss, ...], renamed: Mapping[str, str]) -> tuple[Loss, ...]:
+    """The path moves and the target's losses, one row each thing: the target's rows about
+    a moved find-links folder name it as the user wrote it (``renamed``: new -> old
+    subject) and take the move's reason, or drop it when they report it lost; a move of a
+    requirement the target lost is left out (the rest join in :func:`report`)."""
+    others = [replace(loss, subject=renamed.get(loss.subject, loss.subject)) for loss in losses]
+    lost_at = {(loss.origin.path, loss.origin.line) for loss in others if loss.kind == "lost" and loss.origin}
     kept: list[Loss] = []
     for move in moved:
-        same = next(
-            (i for i, loss in enumerate(others) if move.subject.startswith("--") and loss.subject == move.subject), None
-        )
-        if same is None:
+        if move.subject.startswith("--"):
+            same = next((i for i, loss in enumerate(others) if loss.subject == move.subject), None)
+            if same is None:
+                kept.append(move)
+            elif others[same].kind == "transformed":
+                others[same] = replace(others[same], reason=f"{move.reason}; {others[same].reason}")
+        elif move.origin is None or (move.origin.path, move.origin.line) not in lost_at:
             kept.append(move)
-        elif others[same].kind == "transformed":
-            others[same] = replace(others[same], reason=f"{move.reason}; {others[same].reason}")
     return (*kept, *others)
 
 

@@ -144,7 +144,7 @@ def _convert_for(
 ) -> Conversion:
     target = {"requirements": "venv", "pipfile": "pipenv"}.get(manager.format, manager.format)
     # the manager runs its tools in the project folder: every relative path is read from there
-    where: dict[str, Any] = {"source_dir": source_dir, "target_dir": target_dir, "run_in_target_dir": True}
+    where: dict[str, Any] = {"source_dir": source_dir, "target_dir": target_dir}
     try:
         return convert(source, target, existing=existing, options=options, **where)
     except EnvkitError as exc:
@@ -460,7 +460,10 @@ def verify(
     static = []
     for fmt, path in files.items():
         other = load(path, fmt)
-        static.append(compare_static(str(path), source, other, ()))
+        from .relocate import relocate
+
+        here, _ = relocate(source, str(Path(src).parent), str(path.parent))  # its paths, as that file names them
+        static.append(compare_static(str(path), here, other, ()))
     if not files:
         from .generate import DEFAULT_TARGETS
 

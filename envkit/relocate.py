@@ -2,18 +2,21 @@
 
 A local path in a declaration is relative to somewhere: in a Pipfile, a pyproject.toml
 (poetry, uv), a pylock.toml and an environment.yml's ``pip:`` part (conda runs pip in the
-file's folder), to the folder of the file itself; in a requirements file, to the folder
-pip runs in, which envkit takes to be the requirements file's own (where people run
-``pip install -r requirements.txt``). So when envkit writes a file into another folder
-than its source's (``generate --dir``, ``convert -o elsewhere/``, the temporary projects
-of ``verify``), each relative path of a file-relative target is rewritten to name the
-same place from the new folder, and reported as transformed. Requirements files keep
-their requirement paths as they are (pip reads them against its working folder), but not
-their find-links folders: pip looks for a relative find-links folder beside the
-requirements file that names it first, so it is moved in every target.
+file's folder), to the folder of the file itself. In a requirements file pip reads it
+against the folder pip runs in; envkit takes that to be the requirements file's own
+folder, where its managers run pip (and where people run ``pip install -r
+requirements.txt``). So every format is file-relative here, and when envkit writes a
+file into another folder than its source's (``generate --dir``, ``convert -o
+elsewhere/``, ``bootstrap --path``, the work folders of ``verify``), each relative path
+is rewritten to name the same place from the new folder, and reported as transformed.
 
-Only paths are touched: path requirements, editable folders and find-links folders. URLs,
-absolute paths and paths holding a ``${VAR}`` reference stay as written.
+The source's paths are relative to the source file's folder, except a relative
+find-links folder, which pip looks for beside the requirements file that names it first
+(an included file in another folder), then in its working folder.
+
+Only local paths are touched: path requirements, editable folders, ``file:`` URLs without
+a host, find-links folders. Other URLs, absolute paths, ``~`` and paths holding a
+``${VAR}`` reference stay as written.
 """
 
 from __future__ import annotations
@@ -27,10 +30,7 @@ from typing import Any
 from .formats import Loss
 from .model import VAR_RE, Environment, Source
 
-__all__ = ["RELATIVE_TO_FILE", "relocate", "relocate_pylock", "relocated_path"]
-
-#: The formats whose relative paths are relative to the written file's folder.
-RELATIVE_TO_FILE = frozenset({"conda", "pipfile", "poetry", "uv", "pylock"})
+__all__ = ["relocate", "relocate_pylock", "relocated_path"]
 
 _SCHEME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 
@@ -38,14 +38,21 @@ _SCHEME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 def relocated_path(path: str, source_dir: str, target_dir: str) -> str:
     """``path`` (relative to ``source_dir``) relative to ``target_dir``, in POSIX form and
     still looking like a path (``./pkg``, not ``pkg``, which pip would read as a name).
-    Absolute paths, URLs and paths with a ``${VAR}`` reference are returned as they are."""
+    A ``file:`` URL without a host (``file:./pkg#egg=pkg``) has its path moved, its
+    fragment kept. Absolute paths, other URLs, ``~`` and ``${VAR}`` references are
+    returned as they are."""
+    if path[:5].lower() == "file:" and not path[5:].startswith("//"):
+        body, hash_, fragment = path[5:].partition("#")
+        moved = relocated_path(body, source_dir, target_dir)
+        return path if moved == body else f"file:{moved}{hash_}{fragment}"
     if (
         not path
         or VAR_RE.search(path)
         or _SCHEME_RE.match(path)
         or posixpath.isabs(path)
         or os.path.isabs(path)
-        or path.startswith("~")
+        or path.startswith(("~", "\\\\"))
+        or "#" in path
     ):
         return path
     place = os.path.normpath(os.path.join(os.path.abspath(source_dir), path))
@@ -57,32 +64,25 @@ def relocated_path(path: str, source_dir: str, target_dir: str) -> str:
     return f"./{moved}"
 
 
-def relocate(
-    env: Environment, source_dir: str, target_dir: str, *, requirement_paths: bool = True
-) -> tuple[Environment, tuple[Loss, ...]]:
+def relocate(env: Environment, source_dir: str, target_dir: str) -> tuple[Environment, tuple[Loss, ...]]:
     """``env`` with its relative paths rewritten relative to ``target_dir``, and a
-    ``transformed`` :class:`Loss` for each one rewritten.
-
-    Requirement paths are relative to ``source_dir`` (and moved only with
-    ``requirement_paths``: a file-relative target). A find-links folder is where pip looks
-    for it: beside the requirements file that names it when it is there (pip's rule),
-    else in ``source_dir``; it is always moved, as pip reads it beside the written file too.
-    """
+    ``transformed`` :class:`Loss` for each one rewritten (see the module doc)."""
     losses: list[Loss] = []
     requirements = []
     for dep in env.requirements:
-        if requirement_paths and dep.path is not None:
-            moved = relocated_path(dep.path, source_dir, target_dir)
-            if moved != dep.path:
-                losses.append(
-                    Loss(
-                        "transformed",
-                        str(dep),
-                        f"the path is written relative to the new file's folder: {moved}",
-                        dep.origin,
-                    )
-                )
-                dep = dep.with_changes(path=moved)
+        changes: dict[str, str] = {}
+        for key in ("path", "url"):
+            value = getattr(dep, key)
+            if value is not None:
+                moved = relocated_path(value, source_dir, target_dir)
+                if moved != value:
+                    changes[key] = moved
+        if changes:
+            where = changes.get("path") or changes["url"]
+            losses.append(
+                Loss("transformed", str(dep), f"written relative to the new file's folder: {where}", dep.origin)
+            )
+            dep = dep.with_changes(**changes)
         requirements.append(dep)
     sources = []
     for source in env.sources:
@@ -92,8 +92,8 @@ def relocate(
                 losses.append(
                     Loss(
                         "transformed",
-                        f"--find-links {moved}",
-                        f"written relative to the new file's folder (was {source.url})",
+                        f"--find-links {source.url}",
+                        f"written relative to the new file's folder: {moved}",
                         source.origin,
                     )
                 )

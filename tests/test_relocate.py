@@ -12,6 +12,7 @@ from click.testing import CliRunner
 import envkit
 from envkit.cli import cli
 from envkit.convert import convert
+from envkit.environments import verify
 from envkit.generate import generate
 from envkit.relocate import relocated_path
 
@@ -33,10 +34,15 @@ from envkit.relocate import relocated_path
         # not relative paths: as written
         ("/abs/pkg", "proj", "proj/envs", "/abs/pkg"),
         ("~/pkg", "proj", "proj/envs", "~/pkg"),
-        ("file:///abs/pkg", "proj", "proj/envs", "file:///abs/pkg"),
         ("https://example.com/wheels/", "proj", "proj/envs", "https://example.com/wheels/"),
         ("${HOME}/pkg", "proj", "proj/envs", "${HOME}/pkg"),
         ("./${SUB}/pkg", "proj", "proj/envs", "./${SUB}/pkg"),
+        ("\\\\server\\share\\pkg", "proj", "proj/envs", "\\\\server\\share\\pkg"),
+        # file: URLs without a host: the path moves, the fragment stays
+        ("file:./pkg#egg=pkg", "proj", "proj/envs", "file:../pkg#egg=pkg"),
+        ("file:.", "proj", "proj/envs", "file:.."),
+        ("file://host/share/pkg", "proj", "proj/envs", "file://host/share/pkg"),
+        ("file:///abs/pkg", "proj", "proj/envs", "file:///abs/pkg"),
     ],
 )
 def test_relocated_path(tmp_path: Path, path: str, source: str, target: str, expected: str) -> None:
@@ -58,41 +64,38 @@ def project(tmp_path: Path) -> Path:
 def test_generate_into_another_folder_moves_the_paths(project: Path) -> None:
     result = generate(project / "requirements.txt", out_dir=project / "envs")
     envs = project / "envs"
-    # pip reads requirement paths against its working folder: kept; find-links beside the file
-    assert (envs / "requirements.txt").read_text() == "--find-links ../reqs/wheels\n-e .\n../lib\nsix==1.16.0\n"
+    # every file names the same places from envs/ (pip too runs in the file's folder)
+    assert (envs / "requirements.txt").read_text() == "--find-links ../reqs/wheels\n-e ..\n../../lib\nsix==1.16.0\n"
     pipfile = (envs / "Pipfile").read_text()
     assert 'local-project = {path = "..", editable = true}' in pipfile
     assert 'lib = {path = "../../lib"}' in pipfile
     conda = (envs / "environment.yml").read_text()
     assert "  - pip:\n      - --find-links ../reqs/wheels\n      - -e ..\n      - ../../lib\n" in conda
-    # each move is reported, and the files read back are what was meant
+    # the files read back are what was meant; each move is one row, as the user wrote it
     assert {(t.target, t.static.verdict) for t in result.targets} == {
         ("venv", "equivalent"),
         ("conda", "equivalent"),
         ("pipenv", "equivalent-with-losses"),  # '.' named local-project: reported
         ("poetry", "equivalent-with-losses"),  # poetry names no path: reported
     }
-    rows = {
-        (t.target, row.subject): row.reason
-        for t in result.targets
-        for row in t.conversion.rows
-        if "relative" in row.reason
-    }
-    assert rows == {
-        ("venv", "--find-links ../reqs/wheels"): "written relative to the new file's folder (was ./wheels)",
-        ("conda", "."): "the path is written relative to the new file's folder: ..",
-        ("conda", "../lib"): "the path is written relative to the new file's folder: ../../lib",
-        ("conda", "--find-links ../reqs/wheels"): "written relative to the new file's folder (was ./wheels);"
-        " applies only to the packages under pip:; 1 package(s) are installed from conda channels",
-        ("pipenv", "."): "the path is written relative to the new file's folder: ..; a Pipfile entry needs a name;"
-        " written as 'local-project' (pip takes the real name from the build)",
-        ("pipenv", "../lib"): "the path is written relative to the new file's folder: ../../lib; a Pipfile entry"
-        " needs a name; written as 'lib' (pip takes the real name from the build)",
-        ("poetry", "."): "the path is written relative to the new file's folder: ..; poetry needs the name of every"
-        " dependency",
-        ("poetry", "../lib"): "the path is written relative to the new file's folder: ../../lib; poetry needs a name:"
-        " named 'lib' after its location (pip reads the name from the build)",
-    }
+    rows = {(t.target, row.subject): (row.status, row.reason) for t in result.targets for row in t.conversion.rows}
+    moved = "written relative to the new file's folder"
+    assert rows[("venv", ".")] == ("transformed", f"{moved}: ..")
+    assert rows[("venv", "../lib")] == ("transformed", f"{moved}: ../../lib")
+    assert rows[("venv", "--find-links ./wheels")] == ("transformed", f"{moved}: ../reqs/wheels")
+    assert rows[("conda", "--find-links ./wheels")] == (
+        "transformed",
+        f"{moved}: ../reqs/wheels; applies only to the packages under pip:; 1 package(s) are installed from conda"
+        " channels",
+    )
+    # what a target loses is not also reported as moved
+    assert rows[("pipenv", "--find-links ./wheels")] == ("lost", "pipenv has no find-links; only [[source]] indexes")
+    assert rows[("poetry", ".")] == ("lost", "poetry needs the name of every dependency")
+    assert ("pipenv", "--find-links ../reqs/wheels") not in rows
+    # and check, which renders the same way, finds nothing stale
+    from envkit.generate import check
+
+    assert check(envs) == ()
 
 
 def test_the_same_folder_changes_nothing_but_find_links_of_includes(project: Path) -> None:
@@ -104,10 +107,23 @@ def test_the_same_folder_changes_nothing_but_find_links_of_includes(project: Pat
     assert flat.rendered.text == "--find-links ./reqs/wheels\n-e .\n../lib\nsix==1.16.0\n"
 
 
-def test_convert_to_stdout_writes_paths_for_the_current_folder(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_relative_file_urls_move_too(tmp_path: Path) -> None:
+    env = envkit.loads("-e file:.#egg=proj\nfile:./edpkg\n--find-links file:./wheels\n", path="r.txt")
+    text = convert(env, "venv", source_dir=tmp_path, target_dir=tmp_path / "out").rendered.text
+    assert text == "--find-links file:../wheels\n-e file:..#egg=proj\nfile:../edpkg\n"
+
+
+def test_verify_against_a_file_in_another_folder(project: Path) -> None:
+    generate(project / "requirements.txt", out_dir=project / "envs")
+    result = verify(project / "requirements.txt", against=[project / "envs" / "environment.yml"])
+    assert [r.verdict for r in result.static] == ["equivalent"]
+
+
+def test_convert_to_stdout_moves_nothing(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # where printed text goes is not known: the paths stay as the source has them
     monkeypatch.chdir(project.parent)
     result = CliRunner().invoke(cli, ["convert", "proj/requirements.txt", "--to", "pipenv", "--json"])
     assert result.exit_code == 0, result.output
     text = json.loads(result.stdout)["text"]
-    assert 'proj = {path = "./proj", editable = true}' in text
-    assert 'lib = {path = "./lib"}' in text
+    assert 'local-project = {path = ".", editable = true}' in text
+    assert 'lib = {path = "../lib"}' in text

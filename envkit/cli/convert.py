@@ -64,7 +64,7 @@ def convert_cmd(
         existing=existing,
         options=target_options_for(target, conda_mode, poetry_style),
         source_dir=Path(src).parent,
-        target_dir=output.parent if output is not None else Path("."),
+        target_dir=output.parent if output is not None else None,  # printed: where it goes is unknown
     )
     lost = bool(conversion.lost)
     if as_json:

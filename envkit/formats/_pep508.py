@@ -85,8 +85,8 @@ def _bad_part(text: str) -> tuple[str, int, int] | None:
             except InvalidSpecifier:
                 if len(_SPACED_RE.split(spec)) > 1:
                     return None  # '>=1 <2': packaging's "Expected comma" says it best
-                head = re.split(r"[\s)]", spec, maxsplit=1)[0]
-                if head != spec and _valid_specifier(head):
+                first = re.split(r"[\s)]", spec, maxsplit=1)[0]
+                if first != spec and _valid_specifier(first):
                     return None  # '==1.0 and ...': a good specifier, then stray text; packaging points at it
                 message = f"invalid version specifier {_short(spec)!r}"
                 if spec.startswith("~=") and "." not in spec:
