@@ -561,3 +561,32 @@ def test_restore_refuses(
     result = cli.invoke(cli_module.cli, ["runs", "restore", recorded.clean, "--path", str(tmp_path), *args])
     assert result.exit_code == 2
     assert result.stderr == f"envkit: error: {message.format(path=tmp_path)}\n"
+
+
+def test_force_replaces_only_an_environment(recorded: Recorded, cli: CliRunner, tmp_path: Path) -> None:
+    notes = tmp_path / ".venv" / "MY-NOTES.txt"
+    notes.parent.mkdir()
+    notes.write_text("mine")
+    args = ["runs", "restore", recorded.clean, "-m", "uv", "--path", str(tmp_path), "--force"]
+    result = cli.invoke(cli_module.cli, args)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"envkit: error: {tmp_path / '.venv'} is not an environment (no pyvenv.cfg or conda-meta in it); --force"
+        " replaces only an environment: move it away or choose another --path\n"
+    )
+    assert notes.read_text() == "mine"
+
+
+def test_force_never_replaces_the_running_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from envkit.errors import EnvkitError
+    from envkit.tracking.mlflow import _check_replaceable
+
+    env = tmp_path / ".venv"
+    (env / "lib").mkdir(parents=True)
+    (env / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    _check_replaceable(env)  # an environment: may go
+    monkeypatch.setattr("sys.prefix", str(env))
+    with pytest.raises(EnvkitError) as info:
+        _check_replaceable(env)
+    assert str(info.value) == f"{env} is the environment running envkit; restore into another --path"
+    assert (env / "pyvenv.cfg").is_file()

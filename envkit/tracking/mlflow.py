@@ -725,6 +725,23 @@ def _made_by_restore(manager: str, project: Path, filename: str) -> list[Path]:
     return paths
 
 
+def _check_replaceable(path: Path) -> None:
+    """Refuse to let ``--force`` remove a folder that is not an environment (no
+    ``pyvenv.cfg``, no ``conda-meta``: someone's files) or that runs envkit itself."""
+    import sys
+
+    if path.is_symlink() or not path.is_dir():
+        return  # a file or a link: only it goes
+    if not ((path / "pyvenv.cfg").is_file() or (path / "conda-meta").is_dir()):
+        raise EnvkitError(
+            f"{path} is not an environment (no pyvenv.cfg or conda-meta in it); --force replaces only an "
+            "environment: move it away or choose another --path"
+        )
+    running = Path(sys.prefix).resolve()
+    if running == path.resolve() or path.resolve() in running.parents:
+        raise EnvkitError(f"{path} is the environment running envkit; restore into another --path")
+
+
 def _remove(path: Path) -> None:
     """Remove a file, a symlink (not what it points to) or a folder tree."""
     import shutil
@@ -794,6 +811,8 @@ def restore(
         raise EnvkitError(
             f"{existing[0]} exists: restoring would replace it with {what}; choose another --path or pass --force"
         )
+    for made_path in existing:
+        _check_replaceable(made_path)
     if index_url is not None and (not _URL_RE.fullmatch(index_url) or any(c.isspace() for c in index_url)):
         raise EnvkitError(f"--index-url {mask_secrets(index_url)!r} is not a URL")
     if channels and manager != "conda":
