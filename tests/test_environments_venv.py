@@ -225,9 +225,10 @@ def test_bootstrap_into_a_file_is_a_clear_error(tmp_path: Path, where: str, mess
     ],
 )
 def test_uv_resolves_for_envkits_interpreter_unless_told(
-    python: str | None, platform: str | None, target: list[str]
+    python: str | None, platform: str | None, target: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # pip's resolver is this interpreter's pip; uv is told the same, not left to discover one
+    # no active virtual environment: uv is told this interpreter, not left to discover one
+    monkeypatch.delenv("VIRTUAL_ENV", raising=False)
     uv = tool_path("uv") or "uv"
     assert resolve_command("uv", Path("r.txt"), python, platform) == [
         uv,
@@ -310,3 +311,16 @@ def test_bootstrap_cli_shows_paths_as_typed(tmp_path: Path, package_index, monke
         "  activate: source envs/.venv/bin/activate\n"
     )
     assert result.stderr.splitlines()[0].endswith("] envs/requirements.txt: created from requirements.txt")
+
+
+def test_uv_resolves_for_the_active_virtual_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from envkit.managers.venv import active_python
+
+    venv = tmp_path / "project-venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin" / "python").write_text("")
+    monkeypatch.setenv("VIRTUAL_ENV", str(venv))
+    assert active_python() == str(venv / "bin" / "python")
+    assert resolve_command("uv", Path("r.txt"), None, None)[-2:] == ["--python", str(venv / "bin" / "python")]
+    monkeypatch.setenv("VIRTUAL_ENV", str(tmp_path / "gone"))
+    assert active_python() == sys.executable

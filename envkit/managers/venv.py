@@ -76,14 +76,27 @@ def pip_platform(platform: str) -> str:
     return platform
 
 
+def active_python() -> str:
+    """The interpreter of the active virtual environment (``VIRTUAL_ENV``), else this one."""
+    import os
+
+    venv = os.environ.get("VIRTUAL_ENV")
+    if venv:
+        candidate = Path(venv) / ("Scripts/python.exe" if sys.platform == "win32" else "bin/python")
+        if candidate.exists():
+            return str(candidate)
+    return sys.executable
+
+
 def resolve_command(installer: str, requirements: Path, python: str | None, platform: str | None) -> list[str]:
     """The resolver's command line: ``uv pip compile`` printing a PEP 751 lock, or pip's
     ``install --dry-run --report -`` (binary wheels only when resolving for another target).
 
-    Without ``python`` both resolve for the interpreter that runs envkit: pip because it is
-    that interpreter's pip, uv because it is told so (``--python``), rather than for
-    whatever its own discovery finds (an active or nearby ``.venv``, else the first Python
-    on PATH, which takes it a tenth of a second through pyenv's shims)."""
+    Without ``python``, uv resolves for the active virtual environment's interpreter
+    (``VIRTUAL_ENV``: what uv's own discovery tries first), else for the one running
+    envkit, and is told so (``--python``) rather than left to search PATH (a tenth of a
+    second through pyenv's shims); pip resolves for the interpreter running envkit, whose
+    pip it is."""
     if installer == "uv":
         cmd = [
             tool_path("uv") or "uv",
@@ -95,7 +108,7 @@ def resolve_command(installer: str, requirements: Path, python: str | None, plat
             "--quiet",
             "--no-header",
         ]
-        cmd += ["--python-version", python] if python else ["--python", sys.executable]
+        cmd += ["--python-version", python] if python else ["--python", active_python()]
         if platform:
             cmd += ["--python-platform", platform]
         return cmd
