@@ -169,7 +169,7 @@ def generate(
     src_path = Path(src)
     source = load(src_path)
     if dev is not None:
-        source = layered(source, load(dev))
+        source = layered(source, _dev_env(Path(dev), src_path))
     folder = Path(out_dir) if out_dir is not None else src_path.parent
     if source.name is None:
         # conda and poetry want a name: the project folder's, as tools default to
@@ -190,6 +190,16 @@ def generate(
     if not dry_run and not result.refused:
         _write_manifest(folder, src_path, dev, targets, options)
     return result
+
+
+def _dev_env(dev: Path, src: Path) -> Environment:
+    """The dev file's environment, its relative paths moved from its folder to ``src``'s
+    (the layered environment's paths are all relative to the source's folder)."""
+    from . import load
+    from .relocate import relocate
+
+    env, _ = relocate(load(dev), str(dev.parent), str(src.parent))
+    return env
 
 
 def _project_name(folder: Path) -> str | None:
@@ -280,7 +290,7 @@ def check(folder: str | os.PathLike[str] = ".") -> tuple[Staleness, ...]:
     src = Path(os.path.normpath(base / str(manifest.get("source", ""))))
     source = load(src)
     if manifest.get("dev"):
-        source = layered(source, load(base / str(manifest["dev"])))
+        source = layered(source, _dev_env(base / str(manifest["dev"]), src))
     if source.name is None:
         source = source.with_changes(name=_project_name(base))
     targets = [str(t) for t in manifest.get("targets", DEFAULT_TARGETS)]

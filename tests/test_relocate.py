@@ -127,3 +127,16 @@ def test_convert_to_stdout_moves_nothing(project: Path, monkeypatch: pytest.Monk
     text = json.loads(result.stdout)["text"]
     assert 'local-project = {path = ".", editable = true}' in text
     assert 'lib = {path = "../lib"}' in text
+
+
+def test_a_dev_file_in_another_folder_keeps_its_paths(tmp_path: Path) -> None:
+    proj = tmp_path / "proj"
+    (proj / "dev").mkdir(parents=True)
+    (proj / "requirements.txt").write_text("six==1.16.0\n")
+    (proj / "dev" / "dev.txt").write_text("-e ../tools\n")  # proj/tools, from the dev file's folder
+    generate(proj / "requirements.txt", dev=proj / "dev" / "dev.txt", out_dir=proj / "envs")
+    pipfile = (proj / "envs" / "Pipfile").read_text()
+    assert '[dev-packages]\ntools = {path = "../tools", editable = true}\n' in pipfile
+    from envkit.generate import check
+
+    assert check(proj / "envs") == ()
