@@ -273,6 +273,9 @@ class Dependency:
     text: str = field(default="", compare=False)
     comment: Optional[str] = field(default=None, compare=False)
     origin: Optional[Origin] = field(default=None, compare=False)
+    #: ``"pip"`` for an entry of a conda file's ``pip:`` section, which a conda file
+    #: written from it keeps there; not part of equality (conda formats only).
+    installer: Optional[str] = field(default=None, compare=False)
 
     # -- identity -------------------------------------------------------------------
     @cached_property

@@ -1096,3 +1096,17 @@ def test_a_list_line_without_its_dash_is_refused(bullet: str) -> None:
         conda.loads(text, "environment.yml")
     assert str(info.value).splitlines()[0].startswith("environment.yml:")
     assert "invalid YAML" in str(info.value)
+
+
+def test_pip_entries_stay_under_pip_when_written_again() -> None:
+    # six is on conda-forge, but the file installs it with pip: a conda file written from
+    # this one keeps it there (numpy stays a conda package)
+    text = "name: x\ndependencies:\n  - python=3.11\n  - numpy=1.26\n  - pip\n  - pip:\n    - six==1.16.0\n"
+    env = conda.loads(text, "environment.yml")
+    assert [d.installer for d in env.requirements] == [None, "pip"]
+    written = conda.dumps(env).text
+    assert written.endswith(
+        "dependencies:\n  - python 3.11.*\n  - numpy 1.26.*\n  - pip\n  - pip:\n      - six==1.16.0\n"
+    )
+    # from a requirements file, six is a conda package
+    assert "  - six==1.16.0\n" in conda.dumps(requirements.loads("six==1.16.0\n", "r.txt")).text

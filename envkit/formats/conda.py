@@ -774,7 +774,7 @@ class _Reader:
             raise self._remap_error(exc, where) from None
         remap = self._remapper(where)
         deps = [
-            d.with_changes(origin=remap(d.origin), comment=d.comment or self._comment(d.origin, where))
+            d.with_changes(origin=remap(d.origin), comment=d.comment or self._comment(d.origin, where), installer="pip")
             for d in env.requirements
         ]
         self.requirements.extend(deps)
@@ -969,8 +969,9 @@ def _python_want(env: Environment, losses: list[Loss]) -> _Want:
 
 
 def _conda_want(dep: Dependency, table: NameTable, placed: Mapping[str, tuple[str, str]]) -> Optional[_Want]:
-    """``dep`` as a conda package, when conda carries it exactly; else ``None``."""
-    if _needs_pip(dep):
+    """``dep`` as a conda package, when conda carries it exactly and its source did not put
+    it under ``pip:``; else ``None``."""
+    if _needs_pip(dep) or dep.installer == "pip":
         return None
     assert dep.name is not None
     key = canonicalize_name(dep.name)
