@@ -781,8 +781,15 @@ def _python_env(snap: Snapshot) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _conda_yaml(snap: Snapshot) -> str:
+def conda_parts(snap: Snapshot) -> tuple[list[str], list[str]]:
+    """The channels of ``conda.yaml`` (the conda packages' own, else conda-forge) and its
+    ``pip:`` lines (every package conda did not install, pinned)."""
     channels = list(dict.fromkeys(c.channel for c in snap.conda if c.channel)) or ["conda-forge"]
+    return channels, _pip_lines(snap, skip_conda_installed=bool(snap.conda))
+
+
+def _conda_yaml(snap: Snapshot) -> str:
+    channels, pip_lines = conda_parts(snap)
     deps = [f"python={_numeric_python(snap)}"]
     deps.extend(f"{c.name}={c.version}={c.build}" for c in snap.conda if c.name not in ("python", "pip"))
     pip = snap.package("pip")
@@ -791,7 +798,6 @@ def _conda_yaml(snap: Snapshot) -> str:
     lines.extend(f"- {_yaml_scalar(c)}" for c in channels)
     lines.append("dependencies:")
     lines.extend(f"- {_yaml_scalar(d)}" for d in deps)
-    pip_lines = _pip_lines(snap, skip_conda_installed=bool(snap.conda))
     if pip_lines:
         lines.append("- pip:")
         lines.extend(f"  - {_yaml_scalar(d)}" for d in pip_lines)

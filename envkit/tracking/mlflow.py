@@ -590,7 +590,6 @@ _CHANNEL_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*(?:/[A-Za-z0-9][A-Za-z
 
 def _environment_yml(
     snap: Snapshot,
-    conda_yaml: str,
     *,
     reference: str,
     label: str,
@@ -603,8 +602,9 @@ def _environment_yml(
     exactly (``name ==version build``; python and pip too), the ``pip:`` part of the
     snapshot's ``conda.yaml`` (the packages conda did not install) behind ``index_url``.
 
-    Raises :class:`EnvkitError` for a recorded name, version or build that would not stay
-    one field of a spec (:data:`CONDA_FIELD_RES`; ``label`` names the snapshot).
+    ``snap`` was validated when read (conda fields by :data:`CONDA_FIELD_RES`, so each
+    stays one field of its spec); a recorded python version that is no plain version is
+    an :class:`EnvkitError` (``label`` names the snapshot).
     ``channels`` replace the recorded ones (and ``nodefaults`` is added). Otherwise the
     recorded channels that are names are kept; a recorded URL or path is a URL from the
     run, which a restore does not follow: it is left out with a warning. ``python`` (a
@@ -614,15 +614,12 @@ def _environment_yml(
 
     from ruamel.yaml import YAML
 
-    from ..snapshot import CONDA_FIELD_RES
+    from ..snapshot import CONDA_FIELD_RES, conda_parts
 
-    yaml = YAML(typ="safe", pure=True)
-    data = yaml.load(conda_yaml)  # rendered by envkit from the validated snapshot
-    pip_lines = [str(x) for d in data["dependencies"] if isinstance(d, dict) for x in d.get("pip") or []]
+    recorded, pip_lines = conda_parts(snap)  # what the snapshot's conda.yaml holds
     if channels:
         chosen = [*channels, "nodefaults"]
     else:
-        recorded = [str(c) for c in data.get("channels") or []]
         chosen = [c for c in recorded if _CHANNEL_NAME_RE.fullmatch(c)]
         dropped = [c for c in recorded if c not in chosen]
         if dropped:
@@ -631,12 +628,7 @@ def _environment_yml(
                 f"the environment's conda packages came from {', '.join(dropped)}; a restore does not follow "
                 f"a channel URL from a run (pass --channel to choose one){instead}"
             )
-    for c in snap.conda:
-        for what, pattern in CONDA_FIELD_RES.items():
-            value = getattr(c, what)
-            if not pattern.fullmatch(value):
-                of = "" if what == "name" else f" (of {c.name})"
-                raise EnvkitError(f"{label}: {value!r} is not a conda package {what}{of}; refusing to restore it")
+    # the conda packages' fields were checked when snapshot.json was read (CONDA_FIELD_RES)
     if not CONDA_FIELD_RES["version"].fullmatch(snap.python.version):
         raise EnvkitError(f"{label}: {snap.python.version!r} is not a python version; refusing to restore it")
     conda = {c.name: c for c in snap.conda}
@@ -652,6 +644,7 @@ def _environment_yml(
         specs.append({"pip": ([f"--index-url {index_url}"] if index_url else []) + pip_lines})
     doc: dict[str, Any] = {"channels": chosen, "dependencies": specs} if chosen else {"dependencies": specs}
     buffer = io.StringIO()
+    yaml = YAML(typ="safe", pure=True)
     yaml.default_flow_style = False
     yaml.dump(doc, buffer)
     head = (
@@ -843,7 +836,6 @@ def restore(
         if manager == "conda":
             text = _environment_yml(
                 recorded,
-                rendered["conda.yaml"],
                 reference=f"runs:/{run_id}",
                 label=label,
                 index_url=index_url,
